@@ -1,0 +1,2 @@
+process.stderr.write('imsplex-distributor: not built yet\n');
+process.exit(1);
