@@ -1,2 +1,6 @@
-/** Package version of @imsplex/codec. */
-export const VERSION = '0.1.0';
+/**
+ * @imsplex/codec — the IMS Connect / OTMA wire codec.
+ * @packageDocumentation
+ */
+export * from './errors.js';
+export * from './ebcdic.js';
