@@ -49,6 +49,12 @@ export const CodecErrorCode = {
   UNKNOWN_EXIT: 'IMS_ERR_UNKNOWN_EXIT',
   /** The message has no X'00040000' end-of-message marker where one is required. */
   MISSING_EOM: 'IMS_ERR_MISSING_EOM',
+  /** A data segment's LL is impossible (below 4, or above X'7FFF', i.e. a negative halfword). */
+  BAD_SEGMENT: 'IMS_ERR_BAD_SEGMENT',
+  /** Bytes follow the end-of-message marker inside the announced length. */
+  TRAILING_BYTES: 'IMS_ERR_TRAILING_BYTES',
+  /** A message type that must carry data (send-receive, send-only, callout response) has no segment. */
+  NO_DATA: 'IMS_ERR_NO_DATA',
   /** An IRM extension has a bad length or offset. */
   BAD_EXTENSION: 'IMS_ERR_BAD_EXTENSION',
   /** A reply structure is not what the reply grammar allows here. */

@@ -1,0 +1,466 @@
+/**
+ * Whole input messages (client → IMS Connect, spec §1.2):
+ *
+ * ```
+ * LLLL | IRM (IRM_LEN bytes) | [OTMA headers, *HWSJAV* only] | LLZZ data … | X'00040000'
+ * ```
+ *
+ * `decodeRequest` validates everything a server must check before acting and reports each problem as
+ * a distinct `CodecError` code whose `details.reason` is the RSM reason IMS Connect answers with
+ * (spec §15): 7 total length, 6 IRM length, 5 bad segment, 44 incomplete, 12 no data, 113/114/117/118
+ * extensions. An unknown IRM_ID has no reason: IMS Connect closes the socket (HWSP1445E).
+ */
+import { ReasonCode } from './codes.js';
+import {
+  IRM_LENGTH_BY_ARCH,
+  IrmArch,
+  IrmF5,
+  IrmId,
+  LLLL_SIZE,
+  MESSAGE_TYPES_WITH_DATA,
+  MIN_MESSAGE_LENGTH,
+  MessageTypeAscii,
+  MessageTypeEbcdic,
+  PING_REQUEST_TEXT,
+  SocketType,
+  type IrmArchLevel,
+  type MessageType,
+  type SocketTypeName,
+} from './constants.js';
+import { CP037, LATIN1, type CodePage } from './ebcdic.js';
+import { CodecError, CodecErrorCode } from './errors.js';
+import { getExit, unknownExit, type RegisteredExit } from './exits.js';
+import type { IrmExtension } from './extensions.js';
+import {
+  F0,
+  F1,
+  F2,
+  F3,
+  F5,
+  decodeIrm,
+  irmInternals,
+  type CommitModeName,
+  type DecodeIrmOptions,
+  type Irm,
+  type IrmF0Flags,
+  type IrmF1Flags,
+  type IrmF2Flags,
+  type IrmF3Flags,
+  type IrmF5Flags,
+  type SampleUserPart,
+  type SyncLevelName,
+} from './irm.js';
+import { decodeOtmaMessage, type OtmaMessage } from './otma.js';
+import type { CodeSet } from './reply.js';
+import { buildSegmentData, readLlllSegments, readLlzzSegments, segmentsSize, writeSegments, type ReadSegments, type SegmentFormat } from './segments.js';
+import { msToIrmTimer } from './timer.js';
+
+/** A decoded input message. */
+export interface ImsRequest {
+  /** The IRM. */
+  irm: Irm;
+  /** The client's code set, told by IRM_ID. Answer in kind. */
+  codeSet: CodeSet;
+  /** The user message exit selected by IRM_ID. */
+  exit: RegisteredExit;
+  /** Raw OTMA headers sent by a `*HWSJAV*` client (a view), else undefined. Authoritative for encode. */
+  otmaHeaders?: Uint8Array;
+  /**
+   * The same OTMA headers decoded (control, state, security and user-data sections; `segments` is
+   * empty because the application data is in `segments` below). Set by `decodeRequest` only;
+   * `encodeRequest` writes `otmaHeaders`.
+   */
+  otma?: OtmaMessage;
+  /** Data segments without their LL/ZZ (views into the frame). The first starts with the trancode. */
+  segments: Uint8Array[];
+  /** `llzz`, or `llll` for a callout response that used 4-byte segment lengths. */
+  segmentFormat: SegmentFormat;
+  /** ZZ of each segment, only when some ZZ was not zero. */
+  segmentReserved?: number[];
+}
+
+/** Options of `decodeRequest`. */
+export interface DecodeRequestOptions extends DecodeIrmOptions {
+  /**
+   * Accept a data-carrying message type (send-receive, send-only, callout response) without data
+   * segments. Default false: such a message fails with `IMS_ERR_NO_DATA` (reason 12).
+   */
+  allowEmpty?: boolean;
+}
+
+const u32 = (b: Uint8Array, o: number): number => b[o]! * 16777216 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+
+/**
+ * Size of the OTMA headers at `bytes[at]`: 32 bytes of message-control data, then the state,
+ * security and user-data sections that byte 15 (prefix flags X'80'/X'40'/X'20') says are present,
+ * each starting with a halfword length that counts itself (spec §11).
+ */
+export function otmaHeadersLength(bytes: Uint8Array, at: number, limit: number): number {
+  const bad = (why: string, details: Record<string, unknown>): CodecError =>
+    new CodecError(CodecErrorCode.BAD_OTMA, `OTMA headers at offset ${at}: ${why}`, { details: { reason: ReasonCode.OTMA_SEGMENT_LENGTH, offset: at, ...details } });
+  if (at + 32 > limit) throw bad(`the 32-byte message-control section does not fit (${limit - at} bytes remain)`, {});
+  const flags = bytes[at + 15]!;
+  let p = at + 32;
+  for (const [bit, section] of [
+    [0x80, 'state data'],
+    [0x40, 'security data'],
+    [0x20, 'user data'],
+  ] as const) {
+    if ((flags & bit) === 0) continue;
+    if (p + 2 > limit) throw bad(`the ${section} length does not fit`, { section });
+    const len = (bytes[p]! << 8) | bytes[p + 1]!;
+    if (len < 2 || p + len > limit) throw bad(`the ${section} section length ${len} is outside 2–${limit - p}`, { section, length: len });
+    p += len;
+  }
+  return p - at;
+}
+
+/**
+ * Decode one complete input message (as produced by `RequestFrameReader`). Throws `CodecError`
+ * (never anything else) for malformed input.
+ */
+export function decodeRequest(frame: Uint8Array, options: DecodeRequestOptions = {}): ImsRequest {
+  if (frame.length < LLLL_SIZE) {
+    throw new CodecError(CodecErrorCode.TRUNCATED, `a message needs at least ${LLLL_SIZE} bytes, got ${frame.length}`, {
+      details: { reason: ReasonCode.INVALID_TOTAL_LENGTH, length: frame.length },
+    });
+  }
+  const total = u32(frame, 0);
+  if (total < MIN_MESSAGE_LENGTH) {
+    throw new CodecError(CodecErrorCode.BAD_LENGTH, `LLLL ${total} is below the minimum message length ${MIN_MESSAGE_LENGTH} (X'58')`, {
+      details: { reason: ReasonCode.INVALID_TOTAL_LENGTH, llll: total, length: frame.length },
+    });
+  }
+  if (total > frame.length) {
+    throw new CodecError(CodecErrorCode.TRUNCATED, `LLLL says ${total} bytes but the frame has ${frame.length}`, {
+      details: { reason: ReasonCode.INVALID_TOTAL_LENGTH, llll: total, length: frame.length },
+    });
+  }
+  if (total < frame.length) {
+    throw new CodecError(CodecErrorCode.BAD_LENGTH, `LLLL says ${total} bytes but the frame has ${frame.length}`, {
+      details: { reason: ReasonCode.INVALID_TOTAL_LENGTH, llll: total, length: frame.length },
+    });
+  }
+  // The IRM must leave room for the end-of-message marker.
+  const { irm, exit, codeSet, end: irmEnd } = decodeIrm(frame, LLLL_SIZE, total - 4, options);
+  let at = irmEnd;
+  let otmaHeaders: Uint8Array | undefined;
+  let otma: OtmaMessage | undefined;
+  if (exit.otmaHeaders) {
+    const n = otmaHeadersLength(frame, at, total - 4);
+    otmaHeaders = frame.subarray(at, at + n);
+    otma = decodeOtmaMessage(otmaHeaders, { codePage: codeSet === 'ascii' ? LATIN1 : (options.ebcdicPage ?? CP037) });
+    at += n;
+  }
+  const user = irm.user;
+  const type = user !== null && user.kind === 'sample' ? user.f4.type : undefined;
+  let read: ReadSegments;
+  try {
+    read = readLlzzSegments(frame, at, total);
+  } catch (err) {
+    // Callout responses may carry 4-byte LLLL segments instead (spec §1.3, §8).
+    if (type !== 'CALLOUT_RESPONSE' && type !== 'CALLOUT_RESPONSE_ACK') throw err;
+    try {
+      read = readLlllSegments(frame, at, total);
+    } catch {
+      throw err;
+    }
+  }
+  if (read.segments.length === 0 && type !== undefined && type !== 'UNKNOWN' && MESSAGE_TYPES_WITH_DATA.has(type) && options.allowEmpty !== true) {
+    throw new CodecError(CodecErrorCode.NO_DATA, `a ${type} message must carry at least one data segment`, { details: { reason: ReasonCode.NO_DATA, messageType: type } });
+  }
+  const request: ImsRequest = { irm, codeSet, exit, segments: read.segments, segmentFormat: read.format };
+  if (otmaHeaders !== undefined) request.otmaHeaders = otmaHeaders;
+  if (otma !== undefined) request.otma = otma;
+  if (read.reserved !== undefined) request.segmentReserved = read.reserved;
+  return request;
+}
+
+/** Options of `encodeRequest`. */
+export interface EncodeRequestOptions {
+  /** EBCDIC page for the IRM's character fields (default CP037). */
+  ebcdicPage?: CodePage;
+}
+
+function exitOf(request: ImsRequest): RegisteredExit {
+  const exit = request.exit ?? getExit(request.irm.id);
+  if (exit === undefined) throw unknownExit(request.irm.id);
+  return exit;
+}
+
+/** Encode a request to one message (a single allocation). LLLL and IRM_LEN are computed. */
+export function encodeRequest(request: ImsRequest, options: EncodeRequestOptions = {}): Uint8Array {
+  const exit = exitOf(request);
+  const plan = irmInternals.planIrm(request.irm, exit);
+  const otma = request.otmaHeaders;
+  if (exit.otmaHeaders && otma === undefined) throw new CodecError(CodecErrorCode.INVALID_VALUE, `${exit.id} requests carry OTMA headers: set request.otmaHeaders`);
+  const format = request.segmentFormat ?? 'llzz';
+  const total = LLLL_SIZE + plan.size + (otma?.length ?? 0) + segmentsSize(request.segments, format);
+  const out = new Uint8Array(total);
+  out[0] = total >>> 24;
+  out[1] = (total >>> 16) & 0xff;
+  out[2] = (total >>> 8) & 0xff;
+  out[3] = total & 0xff;
+  let at = irmInternals.writePlanned(request.irm, plan, out, LLLL_SIZE, { codeSet: request.codeSet, ebcdicPage: options.ebcdicPage });
+  if (otma !== undefined) {
+    out.set(otma, at);
+    at += otma.length;
+  }
+  writeSegments(request.segments, out, at, format, request.segmentReserved);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Friendly builder
+// ---------------------------------------------------------------------------------------------------
+
+/** Friendly options of `buildRequest`. Every field has IBM's default. */
+export interface BuildRequestOptions {
+  /** IRM_ID of the exit (default `*SAMPL1*`). */
+  exit?: string;
+  /** Code set of the IRM (default `ebcdic`). An `ascii` IRM asks the exit to translate. */
+  codeSet?: CodeSet;
+  /** Page for text `data` (default CP037 for EBCDIC, Latin-1 for ASCII). */
+  page?: CodePage;
+  /** Message type (default `SEND_RECEIVE`). */
+  messageType?: MessageType;
+  /** Transaction code: IRM_TRNCOD, and the first 8 bytes of the first segment when `data` is given. */
+  trancode?: string;
+  /** Application data after the trancode: text (encoded with `page`) or bytes; an array gives one segment per item. */
+  data?: string | Uint8Array | ReadonlyArray<string | Uint8Array>;
+  /** Ready-made segment data (used as-is, no trancode prefix). Overrides `data`. */
+  segments?: Uint8Array[];
+  /** Segment framing (default `llzz`; `llll` for large callout responses). */
+  segmentFormat?: SegmentFormat;
+  /** Largest data bytes per LLZZ segment when splitting `data` (default 32,763). */
+  maxSegmentData?: number;
+  /** IRM_CLIENTID (default blank: IMS Connect generates one). */
+  clientId?: string;
+  /** IRM_IMSDESTID. */
+  datastore?: string;
+  lterm?: string;
+  racfUserId?: string;
+  racfGroup?: string;
+  racfPassword?: string;
+  /** IRM_APPL_NM (needs ARCH1). */
+  applName?: string;
+  /** IRM_REROUT_NM (needs ARCH1); also sets IRM_F3 X'08' unless `flags.f3.reroute` says otherwise. */
+  rerouteName?: string;
+  /** IRM_RT_ALTCID for RESUME TPIPE (needs ARCH1; same slot as `rerouteName`). */
+  altClientId?: string;
+  tagAdapter?: string;
+  tagMap?: string;
+  /** IRM_MODNAME (needs ARCH3). */
+  modName?: string;
+  /** IRM_CORTKN, 40 bytes (needs ARCH3): the token of the callout request being answered. */
+  correlationToken?: Uint8Array;
+  /** IRM_SESTKN, 8 bytes (needs ARCH4). */
+  sessionToken?: Uint8Array;
+  /** IRM extensions (need ARCH5; sets IRM_F0 X'04'). */
+  extensions?: IrmExtension[];
+  /** IRM_ARCH. Default: the lowest level that holds the fields given. */
+  arch?: IrmArchLevel;
+  /**
+   * Commit mode. Default CM0 for RESUME TPIPE, the send-only types (IBM requires it) and callout
+   * responses, CM1 otherwise.
+   */
+  commitMode?: 'CM0' | 'CM1';
+  /** Sync level. Default CONFIRM with CM0 (IBM supports CM0 only with CONFIRM), NONE with CM1. */
+  syncLevel?: 'NONE' | 'CONFIRM' | 'SYNCPT';
+  /** IRM_TIMER: milliseconds (nearest code), `'default'` (X'00', the default), `'nowait'`, `'forever'`, or `{ code }`. */
+  timer?: number | 'default' | 'nowait' | 'forever' | { code: number };
+  /** IRM_SOCT (default `PERSISTENT`). */
+  socketType?: SocketTypeName;
+  /** IRM_ES (default X'00'). */
+  encodingScheme?: number;
+  /** IRM_NAK_RSNCDE; also sets IRM_F0 X'10'. */
+  nakReasonCode?: number;
+  /** RESUME TPIPE delivery option (IRM_F5 low bits). Default `none` (behaves as no-auto). */
+  resumeOption?: 'none' | 'single' | 'singleWait' | 'auto' | 'noAuto';
+  /** Synchronous callout RESUME TPIPE: `only` (IRM_F0 X'80') or `first` (X'40'). Needs ARCH3. */
+  callout?: 'only' | 'first';
+  /** Raw OTMA headers for `*HWSJAV*`. */
+  otmaHeaders?: Uint8Array;
+  /** Flag overrides, applied last. */
+  flags?: {
+    f0?: Partial<Omit<IrmF0Flags, 'raw'>>;
+    f1?: Partial<Omit<IrmF1Flags, 'raw'>>;
+    f2?: Partial<Omit<IrmF2Flags, 'raw'>>;
+    f3?: Partial<Omit<IrmF3Flags, 'raw'>>;
+    f5?: Partial<Omit<IrmF5Flags, 'raw'>>;
+  };
+}
+
+/**
+ * Types built with CM0 by default: IBM requires it for RESUME TPIPE and the send-only family; [INF]
+ * callout responses answer a CM0 RESUME TPIPE and are built CM0 too.
+ */
+const CM0_TYPES: ReadonlySet<MessageType> = new Set<MessageType>(['RESUME_TPIPE', 'SEND_ONLY', 'SEND_ONLY_ACK', 'SEND_ONLY_ERRORS', 'CALLOUT_RESPONSE', 'CALLOUT_RESPONSE_ACK']);
+
+function invalid(message: string, details: Record<string, unknown> = {}): CodecError {
+  return new CodecError(CodecErrorCode.INVALID_VALUE, message, { details });
+}
+
+/**
+ * Build a complete request from friendly options, with IBM's defaults: `*SAMPL1*`, EBCDIC (CP037),
+ * send-receive, CM1/NONE (CM0/CONFIRM for RESUME TPIPE and send-only), timer X'00', persistent socket,
+ * and the lowest architecture level that holds the fields given. Validates names (≤ 8 characters)
+ * and token sizes with `IMS_ERR_INVALID_VALUE`.
+ */
+export function buildRequest(options: BuildRequestOptions = {}): ImsRequest {
+  const exitId = options.exit ?? IrmId.SAMPL1;
+  const exit = getExit(exitId);
+  if (exit === undefined) throw unknownExit(exitId);
+  const codeSet = options.codeSet ?? 'ebcdic';
+  const page = options.page ?? (codeSet === 'ascii' ? LATIN1 : CP037);
+  const type = options.messageType ?? 'SEND_RECEIVE';
+  if (!(type in MessageTypeEbcdic)) throw invalid(`unknown message type ${JSON.stringify(type)}`, { messageType: type });
+  const commitMode: CommitModeName = options.commitMode ?? (CM0_TYPES.has(type) ? 'CM0' : 'CM1');
+  const syncLevel: SyncLevelName = options.syncLevel ?? (commitMode === 'CM0' ? 'CONFIRM' : 'NONE');
+  if (options.rerouteName !== undefined && options.altClientId !== undefined && options.rerouteName !== options.altClientId) {
+    throw invalid('rerouteName and altClientId share one IRM slot (IBM: mutually exclusive); give one');
+  }
+  if (options.correlationToken !== undefined && options.correlationToken.length !== 40) throw invalid(`correlationToken must be 40 bytes, got ${options.correlationToken.length}`);
+  if (options.sessionToken !== undefined && options.sessionToken.length !== 8) throw invalid(`sessionToken must be 8 bytes, got ${options.sessionToken.length}`);
+  for (const key of ['clientId', 'trancode', 'datastore', 'lterm', 'racfUserId', 'racfGroup', 'racfPassword', 'applName', 'rerouteName', 'altClientId', 'tagAdapter', 'tagMap', 'modName'] as const) {
+    const v = options[key];
+    if (v !== undefined && (typeof v !== 'string' || v.length > 8)) throw invalid(`${key} must be a string of at most 8 characters, got ${JSON.stringify(v)}`, { field: key, value: v });
+  }
+  const slot = options.rerouteName ?? options.altClientId;
+  const extensions = options.extensions ?? [];
+
+  // Lowest architecture level holding the fields given.
+  let needArch: number = IrmArch.ARCH0;
+  if (options.applName !== undefined || slot !== undefined) needArch = IrmArch.ARCH1;
+  if (options.tagAdapter !== undefined || options.tagMap !== undefined) needArch = IrmArch.ARCH2;
+  if (options.modName !== undefined || options.correlationToken !== undefined || options.callout !== undefined) needArch = IrmArch.ARCH3;
+  if (options.sessionToken !== undefined) needArch = IrmArch.ARCH4;
+  if (extensions.length > 0) needArch = IrmArch.ARCH5;
+  const arch = options.arch ?? needArch;
+  if (!(arch in IRM_LENGTH_BY_ARCH)) throw invalid(`arch must be 0–5, got ${String(arch)}`, { arch });
+  if (arch < needArch) throw invalid(`the fields given need IRM_ARCH ≥ ${needArch}, got ${arch}`, { arch, needArch });
+
+  let timer: number;
+  const t = options.timer ?? 'default';
+  if (typeof t === 'object') {
+    if (!Number.isInteger(t.code) || t.code < 0 || t.code > 255) throw invalid(`timer code must be 0–255, got ${t.code}`);
+    timer = t.code;
+  } else {
+    if (typeof t === 'number' && !Number.isFinite(t) && t !== Number.POSITIVE_INFINITY) throw invalid(`timer must be a number of milliseconds, got ${t}`);
+    timer = msToIrmTimer(t);
+  }
+  const socketType = SocketType[options.socketType ?? 'PERSISTENT'];
+  if (socketType === undefined) throw invalid(`unknown socket type ${JSON.stringify(options.socketType)}`);
+
+  const f0 = F0.decode(0);
+  if (options.nakReasonCode !== undefined) {
+    if (!Number.isInteger(options.nakReasonCode) || options.nakReasonCode < 0 || options.nakReasonCode > 0xffff) throw invalid(`nakReasonCode must be 0–65535`);
+    f0.nakReason = true;
+  }
+  if (options.callout === 'only') f0.syncOnly = true;
+  if (options.callout === 'first') f0.syncThenAsync = true;
+  if (extensions.length > 0) f0.extensions = true;
+  const f5 = F5.decode(exit.otmaHeaders ? IrmF5.HWSJAVA : 0);
+  switch (options.resumeOption ?? 'none') {
+    case 'single':
+      f5.one = true;
+      break;
+    case 'singleWait':
+      f5.singleWait = true;
+      break;
+    case 'auto':
+      f5.auto = true;
+      break;
+    case 'noAuto':
+      f5.noAuto = true;
+      break;
+    case 'none':
+      break;
+    default:
+      throw invalid(`unknown resumeOption ${JSON.stringify(options.resumeOption)}`);
+  }
+  const fl = options.flags ?? {};
+  Object.assign(f0, fl.f0);
+  Object.assign(f5, fl.f5);
+  f0.raw = F0.encode(f0);
+  f5.raw = F5.encode(f5);
+
+  let user: Irm['user'] = null;
+  if (exit.userPart === 'sample') {
+    const f1 = Object.assign(F1.decode(0), fl.f1);
+    f1.raw = F1.encode(f1);
+    const f2 = Object.assign(F2.decode(0), { commitMode }, fl.f2);
+    f2.raw = F2.encode(f2);
+    const f3 = Object.assign(F3.decode(0), { syncLevel, reroute: options.rerouteName !== undefined }, fl.f3);
+    f3.raw = F3.encode(f3);
+    const f4 = { raw: (codeSet === 'ascii' ? MessageTypeAscii : MessageTypeEbcdic)[type], type, codeSet };
+    const sample: SampleUserPart = {
+      kind: 'sample',
+      f1,
+      f2,
+      f3,
+      f4,
+      trancode: options.trancode ?? '',
+      datastore: options.datastore ?? '',
+      lterm: options.lterm ?? '',
+      racfUserId: options.racfUserId ?? '',
+      racfGroup: options.racfGroup ?? '',
+      racfPassword: options.racfPassword ?? '',
+    };
+    // Fields through the chosen level's IRM_LEN (§2.3), blank when not given.
+    const len = IRM_LENGTH_BY_ARCH[arch as IrmArchLevel];
+    if (len >= 88) sample.applName = options.applName ?? '';
+    if (len >= 96) sample.rerouteName = slot ?? '';
+    if (len >= 104) sample.tagAdapter = options.tagAdapter ?? '';
+    if (len >= 112) sample.tagMap = options.tagMap ?? '';
+    if (len >= 120) sample.modName = options.modName ?? '';
+    if (len >= 160) sample.correlationToken = options.correlationToken ?? new Uint8Array(40);
+    if (len >= 168) sample.sessionToken = options.sessionToken ?? new Uint8Array(8);
+    if (len >= 172) {
+      sample.extensionOffset = 0; // computed on encode when extensions are present
+      sample.reserved5 = 0;
+    }
+    user = sample;
+  } else if (exit.userPart !== 'none') {
+    throw invalid(`buildRequest builds ${exit.id} requests only with a sample or empty user part; build the IRM yourself for custom layouts`, { id: exit.id });
+  }
+
+  const irm: Irm = {
+    length: 0,
+    arch,
+    f0,
+    id: exit.id,
+    nakReasonCode: options.nakReasonCode ?? 0,
+    reserved: 0,
+    f5,
+    timer,
+    socketType,
+    encodingScheme: options.encodingScheme ?? 0,
+    clientId: options.clientId ?? '',
+    user,
+    tail: new Uint8Array(0),
+    extensions,
+  };
+  irm.length = irmInternals.planIrm(irm, exit).size;
+
+  let segments: Uint8Array[] = [];
+  if (options.segments !== undefined) segments = options.segments;
+  else if (options.data !== undefined) segments = buildSegmentData(options.trancode, options.data, { page, maxSegmentData: options.maxSegmentData });
+  else if (options.trancode !== undefined && MESSAGE_TYPES_WITH_DATA.has(type)) segments = buildSegmentData(options.trancode, new Uint8Array(0), { page });
+
+  const request: ImsRequest = { irm, codeSet, exit, segments, segmentFormat: options.segmentFormat ?? 'llzz' };
+  if (options.otmaHeaders !== undefined) request.otmaHeaders = options.otmaHeaders;
+  return request;
+}
+
+/** A PING request (spec §6.6): trancode `PING` in the IRM and `PING IMS_CONNECT` as the data. */
+export function buildPingRequest(options: Omit<BuildRequestOptions, 'trancode' | 'data' | 'segments' | 'messageType'> = {}): ImsRequest {
+  const page = options.page ?? (options.codeSet === 'ascii' ? LATIN1 : CP037);
+  return buildRequest({ ...options, messageType: 'SEND_RECEIVE', trancode: 'PING', segments: [page.encode(PING_REQUEST_TEXT)] });
+}
+
+/** The message type of a request with a sample user part, or undefined (custom exits, `*HWSJAV*`). */
+export function messageTypeOf(request: ImsRequest): MessageType | 'UNKNOWN' | undefined {
+  const u = request.irm.user;
+  return u !== null && u.kind === 'sample' ? u.f4.type : undefined;
+}

@@ -1,0 +1,166 @@
+/**
+ * The imsplex "XCF link" frame between the IMS Connect emulator and the IMS engine.
+ *
+ * Real IMS Connect and IMS talk OTMA through z/OS cross-system coupling facility (XCF) group services,
+ * which is not TCP and has no public wire format. imsplex runs each box as its own process, so it
+ * carries the same OTMA messages over a loopback TCP connection with the smallest framing that makes
+ * a byte stream message-oriented:
+ *
+ * ```
+ * LLLL (u32, big-endian, total frame length including these 4 bytes) | one complete OTMA message
+ * ```
+ *
+ * This framing is imsplex's own; the payload is the real OTMA message prefix (control, state,
+ * security and user data) plus application data segments, exactly as IMS Connect would hand it to
+ * XCF. Keeping the real prefix means both processes use the documented OTMA fields (message type,
+ * ACK/NAK, chain state, sequence numbers, sense codes, tpipe names) to talk, the link can be captured
+ * and read as OTMA, and an HWSJAVA0 client's OTMA headers pass through unchanged.
+ */
+import { type CodePage } from './ebcdic.js';
+import { CodecError, CodecErrorCode } from './errors.js';
+import { type OtmaMessage, decodeOtmaMessage, encodeOtmaMessageInto, otmaMessageSize } from './otma.js';
+
+/** Bytes of the frame's length prefix. */
+export const XCF_LENGTH_BYTES = 4;
+/** Smallest frame: LLLL + the 32-byte OTMA control section. */
+export const XCF_MIN_FRAME = XCF_LENGTH_BYTES + 32;
+/**
+ * Default largest frame: 16 MiB. [INF] IMS Connect's default `MAXSIZE` is 10 MB and OTMA messages can
+ * carry up to that much application data plus a prefix of a few hundred bytes; 16 MiB leaves room.
+ */
+export const DEFAULT_MAX_XCF_FRAME = 16 * 1024 * 1024;
+
+/** Encode one OTMA message as an XCF link frame (one allocation; write it with one `socket.write`). */
+export function encodeXcfFrame(message: OtmaMessage, options: { codePage?: CodePage } = {}): Uint8Array {
+  const size = XCF_LENGTH_BYTES + otmaMessageSize(message);
+  if (size > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `XCF frame of ${size} bytes is too large`);
+  const out = new Uint8Array(size);
+  out[0] = size >>> 24;
+  out[1] = (size >>> 16) & 0xff;
+  out[2] = (size >>> 8) & 0xff;
+  out[3] = size & 0xff;
+  encodeOtmaMessageInto(message, out, XCF_LENGTH_BYTES, options);
+  return out;
+}
+
+/** Decode one whole XCF link frame (LLLL must equal the byte count). */
+export function decodeXcfFrame(frame: Uint8Array, options: { codePage?: CodePage } = {}): OtmaMessage {
+  if (frame.length < XCF_LENGTH_BYTES) throw new CodecError(CodecErrorCode.TRUNCATED, `XCF frame of ${frame.length} bytes has no length prefix`);
+  const total = readU32(frame, 0);
+  if (total !== frame.length) throw new CodecError(CodecErrorCode.BAD_LENGTH, `XCF frame LLLL is ${total} but ${frame.length} bytes were given`, { details: { llll: total, length: frame.length } });
+  return decodeOtmaMessage(frame.subarray(XCF_LENGTH_BYTES), options);
+}
+
+function readU32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
+}
+
+/** Options of `XcfFrameReader`. */
+export interface XcfFrameReaderOptions {
+  /** Largest frame accepted, LLLL included. Default `DEFAULT_MAX_XCF_FRAME`. */
+  readonly maxFrameSize?: number;
+  /** Most bytes held at once. Default `2 × maxFrameSize`. */
+  readonly maxBufferedBytes?: number;
+  /** Code page for `readMessage`. Default CP037. */
+  readonly codePage?: CodePage;
+}
+
+/**
+ * Splits the XCF link byte stream into frames. One buffer with cursors; frames are returned as copies;
+ * identical output for any chunking. A length over `maxFrameSize` or under `XCF_MIN_FRAME` throws
+ * (`IMS_ERR_FRAME_TOO_LARGE` / `IMS_ERR_BAD_LENGTH`) as soon as the LLLL arrives, and the reader then
+ * stays failed until `reset()` — the stream is out of step.
+ */
+export class XcfFrameReader {
+  readonly maxFrameSize: number;
+  readonly maxBufferedBytes: number;
+  private readonly codePage: CodePage | undefined;
+  private buf: Uint8Array = new Uint8Array(0);
+  private start = 0;
+  private end = 0;
+  private failed: CodecError | undefined;
+
+  constructor(options: XcfFrameReaderOptions = {}) {
+    const max = options.maxFrameSize ?? DEFAULT_MAX_XCF_FRAME;
+    if (!Number.isInteger(max) || max < XCF_MIN_FRAME || max > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `maxFrameSize must be an integer from ${XCF_MIN_FRAME} to ${0x7fffffff}, got ${max}`);
+    const maxBuffered = options.maxBufferedBytes ?? 2 * max;
+    if (!Number.isInteger(maxBuffered) || maxBuffered < max) throw new CodecError(CodecErrorCode.INVALID_VALUE, `maxBufferedBytes must be an integer ≥ maxFrameSize (${max}), got ${maxBuffered}`);
+    this.maxFrameSize = max;
+    this.maxBufferedBytes = maxBuffered;
+    this.codePage = options.codePage;
+  }
+
+  /** Bytes buffered and not yet returned. */
+  get bufferedBytes(): number {
+    return this.end - this.start;
+  }
+
+  /** Append bytes; throws before copying if the buffer limit would be exceeded. */
+  write(chunk: Uint8Array): void {
+    if (this.failed) throw this.failed;
+    if (chunk.length === 0) return;
+    const held = this.end - this.start;
+    if (held + chunk.length > this.maxBufferedBytes) {
+      throw this.fail(new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF buffer would hold ${held + chunk.length} bytes; the limit is ${this.maxBufferedBytes}`, { details: { buffered: held + chunk.length, limit: this.maxBufferedBytes } }));
+    }
+    if (this.end + chunk.length > this.buf.length) {
+      if (held + chunk.length <= this.buf.length) {
+        this.buf.copyWithin(0, this.start, this.end);
+      } else {
+        const next = new Uint8Array(Math.min(this.maxBufferedBytes, Math.max(held + chunk.length, this.buf.length * 2, 4096)));
+        next.set(this.buf.subarray(this.start, this.end));
+        this.buf = next;
+      }
+      this.end = held;
+      this.start = 0;
+    }
+    this.buf.set(chunk, this.end);
+    this.end += chunk.length;
+    this.frameEnd();
+  }
+
+  /** The next complete frame (a copy, LLLL included), or undefined. */
+  read(): Uint8Array | undefined {
+    if (this.failed) throw this.failed;
+    const e = this.frameEnd();
+    if (e < 0) return undefined;
+    const frame = this.buf.slice(this.start, e);
+    this.start = e;
+    if (this.start === this.end) this.start = this.end = 0;
+    return frame;
+  }
+
+  /** Append bytes and return every frame now complete. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.write(chunk);
+    const out: Uint8Array[] = [];
+    for (let f = this.read(); f !== undefined; f = this.read()) out.push(f);
+    return out;
+  }
+
+  /** The next complete frame, decoded as an OTMA message, or undefined. */
+  readMessage(): OtmaMessage | undefined {
+    const f = this.read();
+    if (f === undefined) return undefined;
+    return decodeXcfFrame(f, this.codePage === undefined ? {} : { codePage: this.codePage });
+  }
+
+  /** Drop everything buffered and any error. */
+  reset(): void {
+    this.start = this.end = 0;
+    this.failed = undefined;
+  }
+
+  private fail(err: CodecError): CodecError {
+    this.failed = err;
+    return err;
+  }
+
+  private frameEnd(): number {
+    if (this.end - this.start < XCF_LENGTH_BYTES) return -1;
+    const total = readU32(this.buf, this.start);
+    if (total > this.maxFrameSize) throw this.fail(new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF frame of ${total} bytes exceeds the ${this.maxFrameSize}-byte limit`, { details: { size: total, limit: this.maxFrameSize } }));
+    if (total < XCF_MIN_FRAME) throw this.fail(new CodecError(CodecErrorCode.BAD_LENGTH, `XCF frame LLLL ${total} is below the ${XCF_MIN_FRAME}-byte minimum`, { details: { llll: total } }));
+    return this.end - this.start >= total ? this.start + total : -1;
+  }
+}
