@@ -190,7 +190,6 @@ export const F1: FieldTransform<number, IrmF1Flags> = {
 };
 
 const COMMIT_MODES: readonly CommitModeName[] = ['UNSPECIFIED', 'CM1', 'CM0', 'BOTH']; // index = (v >> 5) & 3
-const COMMIT_BITS: Readonly<Record<CommitModeName, number>> = { UNSPECIFIED: 0, CM1: IrmF2.CM1, CM0: IrmF2.CM0, BOTH: IrmF2.CM0 | IrmF2.CM1 };
 
 /** IRM_F2 ⇄ commit mode and options. */
 export const F2: FieldTransform<number, IrmF2Flags> = {
@@ -201,14 +200,15 @@ export const F2: FieldTransform<number, IrmF2Flags> = {
     generateClientId: (v & IrmF2.GENCLID) !== 0,
   }),
   encode: (f) => {
-    const cm = COMMIT_BITS[f.commitMode];
+    const m = f.commitMode;
+    // comparisons, not a keyed lookup: this runs on every encode
+    const cm = m === 'CM1' ? IrmF2.CM1 : m === 'CM0' ? IrmF2.CM0 : m === 'UNSPECIFIED' ? 0 : m === 'BOTH' ? IrmF2.CM0 | IrmF2.CM1 : undefined;
     if (cm === undefined) throw new CodecError(CodecErrorCode.INVALID_VALUE, `IRM_F2 commit mode ${JSON.stringify(f.commitMode)} is not CM0, CM1, UNSPECIFIED or BOTH`);
     return (num(f.raw) & 0x9c) | cm | (b(f.sendAltp) * IrmF2.SENDALTP) | (b(f.generateClientId) * IrmF2.GENCLID);
   },
 };
 
 const SYNC_LEVELS: readonly SyncLevelName[] = ['NONE', 'CONFIRM', 'SYNCPT', 'RESERVED'];
-const SYNC_BITS: Readonly<Record<SyncLevelName, number>> = { NONE: 0, CONFIRM: 1, SYNCPT: 2, RESERVED: 3 };
 
 /** IRM_F3 ⇄ sync level and options. */
 export const F3: FieldTransform<number, IrmF3Flags> = {
@@ -223,7 +223,8 @@ export const F3: FieldTransform<number, IrmF3Flags> = {
     cancelClientId: (v & IrmF3.CANCID) !== 0,
   }),
   encode: (f) => {
-    const sl = SYNC_BITS[f.syncLevel];
+    const l = f.syncLevel;
+    const sl = l === 'NONE' ? 0 : l === 'CONFIRM' ? 1 : l === 'SYNCPT' ? 2 : l === 'RESERVED' ? 3 : undefined;
     if (sl === undefined) throw new CodecError(CodecErrorCode.INVALID_VALUE, `IRM_F3 sync level ${JSON.stringify(f.syncLevel)} is not NONE, CONFIRM, SYNCPT or RESERVED`);
     return (
       sl |
@@ -657,12 +658,16 @@ export interface EncodeIrmOptions {
  */
 export function writeIrm(irm: Irm, exit: RegisteredExit, target: Uint8Array, offset: number, options: EncodeIrmOptions = {}): number {
   const plan = planIrm(irm, exit);
-  return writePlanned(irm, plan, target, offset, options);
+  return writePlanned(irm, plan, target, offset, pageFor(options.codeSet, options.ebcdicPage));
 }
 
-function writePlanned(irm: Irm, plan: IrmPlan, target: Uint8Array, offset: number, options: EncodeIrmOptions): number {
+/** The page of an IRM's character fields. */
+function pageFor(codeSet: CodeSet | undefined, ebcdicPage: CodePage | undefined): CodePage {
+  return codeSet === 'ascii' ? LATIN1 : (ebcdicPage ?? CP037);
+}
+
+function writePlanned(irm: Irm, plan: IrmPlan, target: Uint8Array, offset: number, page: CodePage): number {
   if (plan.size > 0xffff) throw badIrm(`the IRM would be ${plan.size} bytes; IRM_LEN is a halfword`, { size: plan.size });
-  const page = options.codeSet === 'ascii' ? LATIN1 : (options.ebcdicPage ?? CP037);
   IRM_FIXED_LAYOUT.write(irm.length === plan.size ? irm : { ...irm, length: plan.size }, target, offset, page);
   let at = offset + IRM_FIXED_LENGTH;
   if (plan.userLayout !== null) {
@@ -685,12 +690,12 @@ function writePlanned(irm: Irm, plan: IrmPlan, target: Uint8Array, offset: numbe
 export function encodeIrm(irm: Irm, exit: RegisteredExit, options: EncodeIrmOptions = {}): Uint8Array {
   const plan = planIrm(irm, exit);
   const out = new Uint8Array(plan.size);
-  writePlanned(irm, plan, out, 0, options);
+  writePlanned(irm, plan, out, 0, pageFor(options.codeSet, options.ebcdicPage));
   return out;
 }
 
 /** @internal plan + write, for request.ts (avoids planning twice). */
-export const irmInternals = { planIrm, writePlanned };
+export const irmInternals = { planIrm, writePlanned, pageFor };
 export type { IrmPlan };
 
 /** IRM offset of IRM_EXTN_OFF (168). */

@@ -130,3 +130,29 @@ describe('readCharField padding rules', () => {
     expect(readCharField(bytes, 0, bytes.length, CP037)).toBe('A LONGER FIELD THAN SIXTEEN');
   });
 });
+
+describe('layout transforms and extra properties', () => {
+  const Flags = defineLayout(
+    'flags',
+    [
+      { name: 'bits', kind: 'u8', transform: { decode: (v: number) => ({ raw: v, high: (v & 0x80) !== 0 }), encode: (f: { raw: number; high: boolean }) => (f.raw & 0x7f) | (f.high ? 0x80 : 0) } },
+      { name: 'n', kind: 'u16' },
+    ],
+    { extra: { kind: 'flags', later: null } },
+  );
+
+  it('maps integer fields through the transform in the reader, the writer and the binary-parser parser', () => {
+    const v = Flags.read(Uint8Array.of(0x81, 0, 5));
+    expect(v).toEqual({ bits: { raw: 0x81, high: true }, n: 5, kind: 'flags', later: null });
+    expect(Flags.parse(Uint8Array.of(0x81, 0, 5))).toEqual({ bits: { raw: 0x81, high: true }, n: 5 });
+    v.bits.high = false;
+    expect([...Flags.encode(v)]).toEqual([0x01, 0, 5]);
+  });
+
+  it('rejects a transform on a text field and clashing extras', () => {
+    const t = { decode: (v: number) => v, encode: (v: number) => v };
+    expect(() => defineLayout('x', [{ name: 'a', kind: 'char', length: 2, transform: t }])).toThrow(CodecError);
+    expect(() => defineLayout('x', [{ name: 'a', kind: 'u8' }], { extra: { a: 1 } })).toThrow(CodecError);
+    expect(() => defineLayout('x', [{ name: 'a', kind: 'u8' }], { extra: { b: {} as never } })).toThrow(CodecError);
+  });
+});

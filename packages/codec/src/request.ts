@@ -201,7 +201,7 @@ export function encodeRequest(request: ImsRequest, options: EncodeRequestOptions
   out[1] = (total >>> 16) & 0xff;
   out[2] = (total >>> 8) & 0xff;
   out[3] = total & 0xff;
-  let at = irmInternals.writePlanned(request.irm, plan, out, LLLL_SIZE, { codeSet: request.codeSet, ebcdicPage: options.ebcdicPage });
+  let at = irmInternals.writePlanned(request.irm, plan, out, LLLL_SIZE, irmInternals.pageFor(request.codeSet, options.ebcdicPage));
   if (otma !== undefined) {
     out.set(otma, at);
     at += otma.length;
