@@ -1,0 +1,845 @@
+/**
+ * The OTMA member: IMS's side of the OTMA conversation with its clients (IMS Connect) over XCF links.
+ * Socket-free: a link is a `LinkPort` (send one OTMA message, close); `src/otma/server.ts` binds ports to
+ * TCP sockets. The exact conversation is documented in OTMA-LINK.md.
+ */
+import {
+  type CodePage,
+  CommitMode,
+  OtmaChainState,
+  OtmaCommand,
+  OtmaCommitConfirmation,
+  OtmaDeliveryOption,
+  OtmaMemberFlag2,
+  OtmaMessageType,
+  OtmaProcessingFlag,
+  OtmaResponseFlag,
+  OtmaSecurityFlag,
+  OtmaSenseCode,
+  OtmaServerState,
+  SyncLevel,
+  otmaControl,
+  type OtmaMessage,
+  type OtmaControl,
+  type OtmaUserData,
+  type OtmaTransactionState,
+  encodeOtmaMessage,
+  decodeOtmaMessage,
+} from '@imsplex/codec';
+import type { Clock, TimerHandle } from '../clock.js';
+import type { Cm1Channel, Logger, ReplyMessage, ReplyOutcome, TransactionManager } from '../engine.js';
+import { holdKey, type OtmaOrigin, type OutputMessage, parseHoldKey } from '../messages.js';
+import {
+  SyncOption,
+  commitModeOf,
+  readMemberRest,
+  readTransactionRest,
+  syncLevelOf,
+  tokenBytes,
+  tokenId,
+  writeMemberRest,
+  writeTransactionRest,
+  nameText,
+} from './codec-adapter.js';
+
+/** One XCF link as the member sees it. */
+export interface LinkPort {
+  /** Send one OTMA message (the port frames it and writes it once). */
+  send(message: OtmaMessage): void;
+  /** Close the link. */
+  close(reason: string): void;
+  /** Text for displays (`127.0.0.1:53122`). */
+  readonly peer: string;
+}
+
+/**
+ * Sense codes the member uses on NAKs where IBM documents no value. [INF] imsplex choices; they belong in
+ * the codec's `OtmaSenseCode` table (see report).
+ */
+export const MemberSense = Object.freeze({
+  /** The message is not valid OTMA for its type (no data, unknown command, before client-bid). */
+  PROTOCOL: 0x0001,
+  /** A second send-then-commit input on a tpipe whose previous one has not finished. */
+  TPIPE_BUSY: 0x0002,
+  /** Too many tpipes. */
+  TPIPE_LIMIT: 0x0003,
+});
+
+interface LinkState {
+  readonly id: number;
+  readonly port: LinkPort;
+  member: string | undefined;
+  owner: string | undefined;
+  ackTimeoutMs: number;
+  seq: number;
+  open: boolean;
+  /** Outstanding input submissions (pull-based reading bound). */
+  inFlightSubmits: number;
+  /** Pending ACK/NAK for output IMS sent, by tpipe. */
+  readonly pending: Map<string, PendingAck>;
+  /** CM1 transactions in progress, by tpipe. */
+  readonly cm1: Set<string>;
+  readonly connectedAt: number;
+}
+
+type PendingAck =
+  | { readonly kind: 'cm1'; readonly seq: number; readonly resolve: (o: ReplyOutcome) => void }
+  | { readonly kind: 'hold'; readonly seq: number; readonly key: string; readonly msg: OutputMessage; readonly timer: TimerHandle; readonly viaResume: boolean };
+
+interface Resume {
+  readonly link: LinkState;
+  readonly tpipe: string;
+  option: number;
+  readonly token: Uint8Array;
+  readonly user: OtmaUserData | undefined;
+  delivered: number;
+}
+
+interface TpipeInfo {
+  readonly owner: string;
+  readonly tpipe: string;
+  member: string;
+  inputs: number;
+  outputs: number;
+  lastUsed: number;
+}
+
+export interface OtmaMemberOptions {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** Most concurrent submissions per link before its reading pauses. */
+  readonly maxInFlightPerLink?: number;
+}
+
+/** Per-link hooks for the socket edge: pause/resume reading. */
+export interface LinkFlow {
+  pause(): void;
+  resume(): void;
+}
+
+/** Metrics hooks. */
+export interface MemberEvents {
+  onMessageIn?(kind: string): void;
+  onMessageOut?(kind: string): void;
+}
+
+export class OtmaMember {
+  private readonly links = new Map<number, LinkState>();
+  private readonly memberLinks = new Map<string, LinkState>();
+  private readonly deliveries = new Map<string, PendingAck & { kind: 'hold' }>();
+  private readonly resumes = new Map<string, Resume>();
+  private readonly tpipes = new Map<string, TpipeInfo>();
+  private readonly flows = new Map<number, LinkFlow>();
+  private linkSeq = 0;
+  readonly events: MemberEvents = {};
+  private readonly page: CodePage;
+  private readonly maxInFlight: number;
+
+  constructor(
+    readonly engine: TransactionManager,
+    private readonly options: OtmaMemberOptions,
+  ) {
+    this.page = engine.codePage;
+    this.maxInFlight = options.maxInFlightPerLink ?? 1024;
+    engine.store.onOutput((key) => this.tryDeliver(key));
+  }
+
+  private get log(): Logger {
+    return this.options.logger;
+  }
+
+  /** A new link connected. Returns its id for `receive` / `closed`. */
+  attach(port: LinkPort, flow?: LinkFlow): number {
+    const id = ++this.linkSeq;
+    this.links.set(id, {
+      id,
+      port,
+      member: undefined,
+      owner: undefined,
+      ackTimeoutMs: this.engine.config.otma.ackTimeoutSec * 1000,
+      seq: 0,
+      open: true,
+      inFlightSubmits: 0,
+      pending: new Map(),
+      cm1: new Set(),
+      connectedAt: this.options.clock.now(),
+    });
+    if (flow) this.flows.set(id, flow);
+    return id;
+  }
+
+  /** Number of links now open. */
+  get linkCount(): number {
+    return this.links.size;
+  }
+
+  /** The link went away (socket closed or reset). */
+  closed(linkId: number): void {
+    const link = this.links.get(linkId);
+    if (!link) return;
+    link.open = false;
+    this.links.delete(linkId);
+    this.flows.delete(linkId);
+    for (const p of link.pending.values()) {
+      if (p.kind === 'cm1') p.resolve({ kind: 'lost' });
+      else {
+        p.timer.cancel();
+        this.deliveries.delete(p.key);
+      }
+    }
+    link.pending.clear();
+    for (const [key, r] of this.resumes) if (r.link === link) this.resumes.delete(key);
+    if (link.member && this.memberLinks.get(link.member) === link) this.memberLinks.delete(link.member);
+    this.log.info({ link: linkId, member: link.member, peer: link.port.peer }, 'OTMA link closed');
+  }
+
+  /** One OTMA message arrived on a link. Never throws: bad input is NAKed or closes the link. */
+  receive(linkId: number, msg: OtmaMessage): void {
+    const link = this.links.get(linkId);
+    if (!link) return;
+    try {
+      this.dispatch(link, msg);
+    } catch (e) {
+      this.log.error({ err: e, link: linkId }, 'OTMA message handling failed');
+      this.nak(link, msg.control, MemberSense.PROTOCOL, 0);
+    }
+  }
+
+  /** A frame whose sections did not decode: NAK it (unless it was itself an ACK/NAK). */
+  malformed(linkId: number, control: OtmaControl): void {
+    const link = this.links.get(linkId);
+    if (!link || control.messageType & OtmaMessageType.RESPONSE) return;
+    this.nak(link, control, MemberSense.PROTOCOL, 0);
+  }
+
+  private send(link: LinkState, message: OtmaMessage, kind: string): boolean {
+    if (!link.open) return false;
+    link.port.send(message);
+    this.events.onMessageOut?.(kind);
+    return true;
+  }
+
+  private dispatch(link: LinkState, msg: OtmaMessage): void {
+    const c = msg.control;
+    const type = c.messageType;
+    this.events.onMessageIn?.(messageKind(c));
+    if (type & OtmaMessageType.COMMAND) {
+      if (type & OtmaMessageType.RESPONSE) {
+        // ACK/NAK of a command IMS sent: imsplex sends none that need one; ignore.
+        return;
+      }
+      if (c.commandType === OtmaCommand.CLIENT_BID || c.commandType === OtmaCommand.CB_RESYNCH) return this.clientBid(link, msg);
+      if (!link.member) return this.protocolError(link, msg, 'command before client-bid');
+      if (c.commandType === OtmaCommand.RESUME_HOLD_QUEUE) {
+        if (c.responseFlags & OtmaResponseFlag.NAK) return this.cancelResume(link, nameText(c.tpipe, this.page));
+        return this.resumeTpipe(link, msg);
+      }
+      return this.nak(link, c, MemberSense.PROTOCOL, 0);
+    }
+    if (!link.member) return this.protocolError(link, msg, 'message before client-bid');
+    if (type & OtmaMessageType.RESPONSE) return this.response(link, msg);
+    if (type & OtmaMessageType.TRANSACTION) return this.transaction(link, msg, undefined);
+    if (type & OtmaMessageType.DATA) {
+      const st = msg.state?.form === 'transaction' ? msg.state : undefined;
+      const conv = st ? tokenId(readTransactionRest(st.rest, this.page).serverToken) : undefined;
+      if (!conv) return this.nak(link, c, MemberSense.PROTOCOL, 0);
+      return this.transaction(link, msg, conv);
+    }
+    if (type & OtmaMessageType.COMMIT_CONFIRMATION) return this.deallocate(link, msg);
+    return this.nak(link, c, MemberSense.PROTOCOL, 0);
+  }
+
+  private protocolError(link: LinkState, msg: OtmaMessage, why: string): void {
+    this.log.warn({ link: link.id, why, type: msg.control.messageType }, 'OTMA protocol error');
+    this.nak(link, msg.control, MemberSense.PROTOCOL, 0);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Client-bid
+  // -------------------------------------------------------------------------------------------------
+
+  private clientBid(link: LinkState, msg: OtmaMessage): void {
+    const st = msg.state?.form === 'member' ? msg.state : undefined;
+    const name = st ? nameText(st.memberName, this.page) : '';
+    if (!st || name === '') return this.protocolError(link, msg, 'client-bid without member name');
+    const rest = readMemberRest(st.rest, this.page);
+    const superMember = st.flags2 & OtmaMemberFlag2.SUPER_MEMBER ? rest.superMember.trim().toUpperCase() : '';
+    const old = this.memberLinks.get(name);
+    if (old && old !== link) {
+      // A member bids again on a new link (IMS Connect restarted): the new link replaces the old one.
+      this.log.info({ member: name, old: old.id, link: link.id }, 'OTMA member re-bid on a new link');
+      old.port.close('member re-bid on another link');
+      this.closed(old.id);
+    }
+    link.member = name;
+    link.owner = superMember || name;
+    if (st.flags2 & OtmaMemberFlag2.CM1_ACK_TIMEOUT && rest.ackTimeout > 0) link.ackTimeoutMs = Math.min(rest.ackTimeout, 255) * 1000;
+    this.memberLinks.set(name, link);
+    this.log.info({ member: name, owner: link.owner, link: link.id, peer: link.port.peer }, 'OTMA client-bid accepted');
+    const otma = this.engine.config.otma;
+    this.send(
+      link,
+      {
+        control: otmaControl({
+          messageType: OtmaMessageType.COMMAND | OtmaMessageType.RESPONSE,
+          responseFlags: OtmaResponseFlag.ACK,
+          commandType: c(msg).commandType,
+          tpipe: c(msg).tpipe,
+          sendSequence: c(msg).sendSequence,
+          reserved: c(msg).reserved,
+        }),
+        state: {
+          form: 'member',
+          memberName: otma.member,
+          originatorToken: tokenBytes(undefined).subarray(0, 8),
+          destinationToken: st.originatorToken,
+          druExitName: '',
+          maxBlockSize: st.maxBlockSize,
+          queueFlags: st.queueFlags,
+          flags2: st.flags2 & OtmaMemberFlag2.CM1_ACK_TIMEOUT,
+          rest: writeMemberRest({ ackTimeout: link.ackTimeoutMs / 1000 }, this.page),
+        },
+      },
+      'client-bid-ack',
+    );
+    // Output waiting for this member's tpipes goes out now.
+    for (const key of this.engine.store.outputKeys()) if (parseHoldKey(key)?.owner === link.owner) this.tryDeliver(key);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Input
+  // -------------------------------------------------------------------------------------------------
+
+  private touchTpipe(link: LinkState, tpipe: string): boolean {
+    const key = holdKey(link.owner!, tpipe);
+    let t = this.tpipes.get(key);
+    if (!t) {
+      if (this.tpipes.size >= this.engine.config.otma.maxTpipes) {
+        // Drop an idle tpipe (nothing queued) to make room, else refuse.
+        for (const k of this.tpipes.keys()) {
+          if (this.engine.store.outputDepth(k) === 0 && !this.resumes.has(k) && !this.deliveries.has(k)) {
+            this.tpipes.delete(k);
+            break;
+          }
+        }
+        if (this.tpipes.size >= this.engine.config.otma.maxTpipes) return false;
+      }
+      t = { owner: link.owner!, tpipe, member: link.member!, inputs: 0, outputs: 0, lastUsed: 0 };
+      this.tpipes.set(key, t);
+    }
+    t.member = link.member!;
+    t.lastUsed = this.options.clock.now();
+    return true;
+  }
+
+  private transaction(link: LinkState, msg: OtmaMessage, conversationId: string | undefined): void {
+    const c = msg.control;
+    const tpipe = nameText(c.tpipe, this.page);
+    if (tpipe === '') return this.nak(link, c, MemberSense.PROTOCOL, 0);
+    const segments = msg.segments ?? [];
+    if (segments.length === 0 || segments[0]!.length === 0) return this.nak(link, c, MemberSense.PROTOCOL, 0);
+    if (!this.touchTpipe(link, tpipe)) return this.nak(link, c, MemberSense.TPIPE_LIMIT, 0);
+    const st: OtmaTransactionState | undefined = msg.state?.form === 'transaction' ? msg.state : undefined;
+    const rest = readTransactionRest(st?.rest ?? new Uint8Array(0), this.page);
+    const sendOnly = (c.messageType & OtmaMessageType.COMMIT_CONFIRMATION) !== 0;
+    let commitMode = commitModeOf(rest.syncFlags);
+    if (sendOnly) commitMode = 0;
+    if (conversationId) commitMode = 1;
+    const syncLevel = syncLevelOf(rest.syncLevel, commitMode);
+    const sec = msg.security;
+    const userId = nameText(sec?.userId, this.page);
+    const securityCheck = sec !== undefined && sec.flag !== OtmaSecurityFlag.NONE;
+    const wantAck = (c.responseFlags & OtmaResponseFlag.RESPONSE_REQUESTED) !== 0;
+    const context = userDataBytes(msg);
+
+    // Type-1 commands arrive as transaction messages whose data starts with '/'.
+    if (conversationId === undefined && segments[0]![0] === this.page.byteOf(0x2f)) return this.command(link, msg, tpipe, commitMode, context);
+
+    if (commitMode === 1 && link.cm1.has(tpipe)) return this.nak(link, c, MemberSense.TPIPE_BUSY, 0);
+    const origin: OtmaOrigin = {
+      kind: 'otma',
+      member: link.member!,
+      queueOwner: link.owner!,
+      tpipe,
+      commitMode,
+      syncLevel,
+      userId,
+      sendOnly,
+      wantDfs2082: st !== undefined && (st.serverState & OtmaServerState.REQUEST_DFS2082) !== 0,
+      rerouteTpipe: rest.syncLevel & SyncOption.REROUTE && rest.ltermOverride.trim() ? rest.ltermOverride.trim().toUpperCase() : undefined,
+      purgeUndeliverable: (rest.syncLevel & SyncOption.PURGE) !== 0,
+      replyId: undefined,
+      context,
+    };
+    const channel = commitMode === 1 ? this.cm1Channel(link, tpipe, c, origin) : undefined;
+    if (commitMode === 1) link.cm1.add(tpipe);
+    link.inFlightSubmits++;
+    if (link.inFlightSubmits >= this.maxInFlight) this.flows.get(link.id)?.pause();
+    const info = this.tpipes.get(holdKey(link.owner!, tpipe));
+    if (info) info.inputs++;
+    this.engine
+      .submit({
+        segments,
+        origin,
+        conversationId,
+        securityCheck,
+        channel,
+        onAccepted: () => {
+          if (wantAck) this.ack(link, c);
+        },
+      })
+      .then(
+        (r) => {
+          if (r.ok) return;
+          if (commitMode === 1) link.cm1.delete(tpipe);
+          if (r.kind === 'message') this.errorMessage(link, c, r.text);
+          else this.nak(link, c, r.sense, r.reason);
+        },
+        (e: unknown) => {
+          if (commitMode === 1) link.cm1.delete(tpipe);
+          this.log.error({ err: e, tpipe }, 'submit failed');
+          this.nak(link, c, MemberSense.PROTOCOL, 0);
+        },
+      )
+      .finally(() => {
+        link.inFlightSubmits--;
+        if (link.inFlightSubmits === this.maxInFlight - 1) this.flows.get(link.id)?.resume();
+      });
+  }
+
+  /** The way back for one send-then-commit input. */
+  private cm1Channel(link: LinkState, tpipe: string, input: OtmaControl, origin: OtmaOrigin): Cm1Channel {
+    let done = false;
+    const finish = () => {
+      if (!done) {
+        done = true;
+        link.cm1.delete(tpipe);
+      }
+    };
+    return {
+      ackTimeoutMs: link.ackTimeoutMs,
+      sendReply: (reply: ReplyMessage) => {
+        if (!link.open) return Promise.resolve({ kind: 'lost' } as const);
+        const seq = ++link.seq;
+        const message = this.dataMessage(tpipe, seq, reply.segments, {
+          ackRequired: reply.ackRequired,
+          serverState: reply.conversationContinues ? OtmaServerState.CONVERSATIONAL : 0,
+          commitMode: 1,
+          syncLevel: origin.syncLevel,
+          token: reply.conversationId,
+          context: origin.context,
+          error: false,
+        });
+        if (!reply.ackRequired) {
+          this.send(link, message, 'cm1-reply');
+          return Promise.resolve({ kind: 'sent' } as const);
+        }
+        return new Promise<ReplyOutcome>((resolve) => {
+          link.pending.set(tpipe, { kind: 'cm1', seq, resolve });
+          this.send(link, message, 'cm1-reply');
+        });
+      },
+      commitConfirmation: (committed: boolean) => {
+        finish();
+        if (!link.open) return;
+        this.send(
+          link,
+          {
+            control: otmaControl({
+              messageType: OtmaMessageType.COMMIT_CONFIRMATION,
+              commitConfirmation: committed ? OtmaCommitConfirmation.COMMITTED : OtmaCommitConfirmation.ABORTED,
+              tpipe,
+              sendSequence: input.sendSequence,
+            }),
+            state: this.txState(0, 1, origin.syncLevel, undefined),
+            ...(origin.context ? { user: this.userFrom(origin.context) } : {}),
+          },
+          committed ? 'commit-confirmed' : 'commit-aborted',
+        );
+      },
+      cancel: () => {
+        const p = link.pending.get(tpipe);
+        if (p?.kind === 'cm1') link.pending.delete(tpipe);
+      },
+    };
+  }
+
+  private userFrom(context: Uint8Array): OtmaUserData | undefined {
+    return decodeUserData(context, this.page);
+  }
+
+  private txState(serverState: number, commitMode: 0 | 1, syncLevel: 0 | 1, token: string | undefined): OtmaTransactionState {
+    return {
+      form: 'transaction',
+      serverState,
+      rest: writeTransactionRest(
+        { syncFlags: commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0, syncLevel: syncLevel === 1 ? SyncLevel.CONFIRM : SyncLevel.NONE, serverToken: tokenBytes(token) },
+        this.page,
+      ),
+    };
+  }
+
+  private dataMessage(
+    tpipe: string,
+    seq: number,
+    segments: readonly Uint8Array[],
+    o: { ackRequired: boolean; serverState: number; commitMode: 0 | 1; syncLevel: 0 | 1; token: string | undefined; context: Uint8Array | undefined; error: boolean },
+  ): OtmaMessage {
+    const user = o.context ? this.userFrom(o.context) : undefined;
+    return {
+      control: otmaControl({
+        messageType: OtmaMessageType.DATA,
+        responseFlags: o.ackRequired ? OtmaResponseFlag.RESPONSE_REQUESTED : 0,
+        processingFlags: o.error ? OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS : 0,
+        tpipe,
+        chainState: OtmaChainState.SINGLE,
+        sendSequence: seq,
+      }),
+      state: this.txState(o.serverState, o.commitMode, o.syncLevel, o.token),
+      ...(user ? { user } : {}),
+      segments,
+    };
+  }
+
+  private ack(link: LinkState, input: OtmaControl): void {
+    this.send(
+      link,
+      {
+        control: otmaControl({
+          messageType: OtmaMessageType.RESPONSE | (input.messageType & OtmaMessageType.COMMAND),
+          responseFlags: OtmaResponseFlag.ACK,
+          commandType: input.commandType,
+          tpipe: input.tpipe,
+          sendSequence: input.sendSequence,
+        }),
+      },
+      'ack',
+    );
+  }
+
+  private nak(link: LinkState, input: OtmaControl, sense: number, reason: number, errorFollows = false): void {
+    this.send(
+      link,
+      {
+        control: otmaControl({
+          messageType: OtmaMessageType.RESPONSE | (input.messageType & OtmaMessageType.COMMAND),
+          responseFlags: OtmaResponseFlag.NAK,
+          commandType: input.commandType,
+          processingFlags: errorFollows ? OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS : 0,
+          tpipe: input.tpipe,
+          sendSequence: input.sendSequence,
+          senseCode: sense,
+          reasonCode: reason,
+        }),
+      },
+      'nak',
+    );
+  }
+
+  /** NAK with "error message follows", then the IMS message text as data (spec §9.3). */
+  private errorMessage(link: LinkState, input: OtmaControl, text: string): void {
+    this.nak(link, input, 0, 0, true);
+    this.send(
+      link,
+      {
+        control: otmaControl({
+          messageType: OtmaMessageType.DATA,
+          processingFlags: OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS,
+          tpipe: input.tpipe,
+          sendSequence: input.sendSequence,
+        }),
+        segments: [this.page.encode(text)],
+      },
+      'error-message',
+    );
+  }
+
+  /** A conversation ended by the client (IMS Connect deallocate): ACK. */
+  private deallocate(link: LinkState, msg: OtmaMessage): void {
+    const st = msg.state?.form === 'transaction' ? msg.state : undefined;
+    const conv = st ? tokenId(readTransactionRest(st.rest, this.page).serverToken) : undefined;
+    if (conv && this.engine.endConversation(conv)) {
+      this.log.info({ conversation: conv, tpipe: nameText(msg.control.tpipe, this.page) }, 'conversation ended by client');
+    }
+    this.ack(link, msg.control);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Type-1 commands
+  // -------------------------------------------------------------------------------------------------
+
+  /** Hook set by the system: run a type-1 command and return its output lines. */
+  commandHandler: ((text: string) => Promise<string[]>) | undefined;
+
+  private command(link: LinkState, msg: OtmaMessage, tpipe: string, commitMode: 0 | 1, context: Uint8Array | undefined): void {
+    const text = this.page.decode(msg.segments![0]!).trim();
+    const run = this.commandHandler ? this.commandHandler(text) : Promise.resolve(['DFS000I COMMANDS NOT AVAILABLE']);
+    void run.then(
+      (lines) => {
+        const seq = ++link.seq;
+        const segs = lines.map((l) => this.page.encode(l.length === 0 ? ' ' : l));
+        this.send(link, this.dataMessage(tpipe, seq, segs, { ackRequired: false, serverState: 0, commitMode, syncLevel: 0, token: undefined, context, error: false }), 'command-output');
+        if (commitMode === 1) {
+          this.send(
+            link,
+            {
+              control: otmaControl({ messageType: OtmaMessageType.COMMIT_CONFIRMATION, commitConfirmation: OtmaCommitConfirmation.COMMITTED, tpipe, sendSequence: msg.control.sendSequence }),
+              state: this.txState(0, 1, 0, undefined),
+            },
+            'commit-confirmed',
+          );
+        }
+      },
+      (e: unknown) => {
+        this.log.error({ err: e }, 'command failed');
+        this.nak(link, msg.control, MemberSense.PROTOCOL, 0);
+      },
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // ACK/NAK from the client
+  // -------------------------------------------------------------------------------------------------
+
+  private response(link: LinkState, msg: OtmaMessage): void {
+    const c = msg.control;
+    const tpipe = nameText(c.tpipe, this.page);
+    const p = link.pending.get(tpipe);
+    if (!p || p.seq !== c.sendSequence) {
+      // DFS1281E-like: ACK/NAK for a tpipe that is not waiting for one. Ignored.
+      this.log.warn({ tpipe, seq: c.sendSequence, expected: p?.seq }, 'ACK/NAK for no pending output');
+      return;
+    }
+    link.pending.delete(tpipe);
+    const isAck = (c.responseFlags & OtmaResponseFlag.ACK) !== 0;
+    if (p.kind === 'cm1') {
+      p.resolve(isAck ? { kind: 'ack' } : { kind: 'nak', sense: c.senseCode, reason: c.reasonCode });
+      this.tryDeliver(holdKey(link.owner!, tpipe));
+      return;
+    }
+    p.timer.cancel();
+    if (isAck) void this.delivered(p.key, p.msg);
+    else {
+      const st = msg.state?.form === 'transaction' ? msg.state : undefined;
+      const rest = st ? readTransactionRest(st.rest, this.page) : undefined;
+      const reroute = rest && rest.syncLevel & SyncOption.REROUTE && rest.ltermOverride.trim() ? rest.ltermOverride.trim().toUpperCase() : undefined;
+      const purge = rest ? (rest.syncLevel & SyncOption.PURGE) !== 0 : false;
+      void this.undelivered(p.key, p.msg, { reroute, purge });
+    }
+  }
+
+  private async delivered(key: string, msg: OutputMessage): Promise<void> {
+    const r = this.resumes.get(key);
+    try {
+      await this.engine.store.apply([{ op: 'out-', key, id: msg.id }], true);
+    } catch (e) {
+      this.log.error({ err: e, key }, 'could not journal a delivered output');
+    }
+    this.deliveries.delete(key);
+    const info = this.tpipes.get(key);
+    if (info) info.outputs++;
+    if (r && this.resumes.get(key) === r) {
+      r.delivered++;
+      if (r.option === OtmaDeliveryOption.ONE_ONLY || r.option === OtmaDeliveryOption.AUTO_ONE) this.resumes.delete(key);
+    }
+    this.tryDeliver(key);
+  }
+
+  /** NAK or ACK timeout of hold-queue output: hold it, or reroute / purge as asked. */
+  private async undelivered(key: string, msg: OutputMessage, nak: { reroute: string | undefined; purge: boolean }): Promise<void> {
+    const reroute = nak.reroute ?? msg.rerouteTpipe;
+    const purge = nak.purge || (nak.reroute === undefined && msg.purgeUndeliverable);
+    const owner = parseHoldKey(key)?.owner;
+    const r = this.resumes.get(key);
+    try {
+      if (purge) await this.engine.store.apply([{ op: 'out-', key, id: msg.id }], true);
+      else if (reroute && owner && holdKey(owner, reroute) !== key) {
+        await this.engine.store.apply(
+          [
+            { op: 'out-', key, id: msg.id },
+            { op: 'out+', key: holdKey(owner, reroute), msg: { ...msg, direct: false, rerouted: true, rerouteTpipe: undefined } },
+          ],
+          true,
+        );
+      } else if (msg.direct) await this.engine.store.apply([{ op: 'outh', key, id: msg.id }], true);
+    } catch (e) {
+      this.log.error({ err: e, key }, 'could not journal an undelivered output');
+    }
+    this.deliveries.delete(key);
+    // A NAK ends the RESUME TPIPE that was active and resets the tpipe to no-auto (spec §6.3).
+    if (r && this.resumes.get(key) === r) this.resumes.delete(key);
+    this.tryDeliver(key);
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Hold queues and RESUME TPIPE
+  // -------------------------------------------------------------------------------------------------
+
+  private resumeTpipe(link: LinkState, msg: OtmaMessage): void {
+    const c = msg.control;
+    const tpipe = nameText(c.tpipe, this.page);
+    const st = msg.state?.form === 'resume-hold-queue' ? msg.state : undefined;
+    if (!st || tpipe === '') return this.nak(link, c, MemberSense.PROTOCOL, 0);
+    const sec = msg.security;
+    if (sec && sec.flag !== OtmaSecurityFlag.NONE && !this.engine.authorized(nameText(sec.userId, this.page), tpipe)) {
+      return this.nak(link, c, OtmaSenseCode.HOLD_QUEUE_AUTHORIZATION, 0);
+    }
+    if (!this.touchTpipe(link, tpipe)) return this.nak(link, c, MemberSense.TPIPE_LIMIT, 0);
+    const key = holdKey(link.owner!, tpipe);
+    const option = [OtmaDeliveryOption.NO_AUTO, OtmaDeliveryOption.ONE_ONLY, OtmaDeliveryOption.AUTO, OtmaDeliveryOption.AUTO_ONE].includes(st.deliveryOption as 0)
+      ? st.deliveryOption
+      : OtmaDeliveryOption.NO_AUTO;
+    const old = this.resumes.get(key);
+    if (old && old.link !== link) this.log.info({ key }, 'RESUME TPIPE replaced by another link');
+    const r: Resume = { link, tpipe, option, token: st.token.slice(), user: msg.user, delivered: 0 };
+    this.resumes.set(key, r);
+    this.tryDeliver(key);
+  }
+
+  private cancelResume(link: LinkState, tpipeRaw: string): void {
+    const key = holdKey(link.owner!, tpipeRaw.trim().toUpperCase());
+    const r = this.resumes.get(key);
+    if (r && r.link === link) this.resumes.delete(key);
+  }
+
+  private noMessages(r: Resume): void {
+    this.send(
+      r.link,
+      {
+        control: otmaControl({ messageType: OtmaMessageType.COMMAND, commandType: OtmaCommand.NO_MESSAGES, tpipe: r.tpipe, sendSequence: ++r.link.seq }),
+        state: { form: 'no-messages', reserved: 0, token: r.token, rest: new Uint8Array(0) },
+      },
+      'no-messages',
+    );
+  }
+
+  private next(key: string, directOnly: boolean): OutputMessage | undefined {
+    return this.engine.store.peekOutput(key, EMPTY, directOnly);
+  }
+
+  /** Send the next deliverable message of `key`, if nothing is in flight there. */
+  tryDeliver(key: string): void {
+    if (this.deliveries.has(key)) return;
+    const parsed = parseHoldKey(key);
+    if (!parsed) return;
+    const r = this.resumes.get(key);
+    let link: LinkState | undefined;
+    let msg: OutputMessage | undefined;
+    let viaResume = false;
+    if (r && r.link.open) {
+      // A RESUME TPIPE is active: everything on the queue goes to it, in order.
+      msg = this.next(key, false);
+      link = r.link;
+      viaResume = true;
+      if (!msg && (r.option === OtmaDeliveryOption.NO_AUTO || r.option === OtmaDeliveryOption.ONE_ONLY)) {
+        // Nothing (more) to deliver: "no messages" ends a no-auto or single RESUME TPIPE.
+        this.resumes.delete(key);
+        this.noMessages(r);
+        return;
+      }
+    } else {
+      // Otherwise only direct output (CM0 send-receive replies) goes, to the member that sent the input.
+      msg = this.next(key, true);
+      if (msg && msg.member) link = this.memberLinks.get(msg.member);
+    }
+    if (!msg || !link || !link.open) return;
+    if (link.pending.has(parsed.tpipe)) return; // the tpipe waits for an ACK of a CM1 reply: later
+    const seq = ++link.seq;
+    const serverState = (viaResume ? OtmaServerState.FROM_HOLD_QUEUE : 0) | (msg.rerouted ? OtmaServerState.REROUTED : 0);
+    const context = viaResume && r?.user ? encodeUser(r.user, this.page) : msg.context;
+    const m = msg;
+    const l = link;
+    const timer = this.options.clock.setTimer(link.ackTimeoutMs, () => {
+      const p = l.pending.get(parsed.tpipe);
+      if (p && p.kind === 'hold' && p.seq === seq) {
+        l.pending.delete(parsed.tpipe);
+        this.log.warn({ key, seq }, 'ACK timeout on hold-queue output; message kept');
+        void this.undelivered(key, m, { reroute: undefined, purge: false });
+      }
+    });
+    const pending = { kind: 'hold' as const, seq, key, msg, timer, viaResume };
+    this.deliveries.set(key, pending);
+    link.pending.set(parsed.tpipe, pending);
+    this.send(
+      link,
+      this.dataMessage(parsed.tpipe, seq, msg.segments, { ackRequired: true, serverState, commitMode: 0, syncLevel: 1, token: undefined, context, error: false }),
+      viaResume ? 'resume-output' : 'cm0-output',
+    );
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Displays
+  // -------------------------------------------------------------------------------------------------
+
+  /** OTMA clients (members) for /DIS OTMA. */
+  members(): Array<{ member: string; owner: string; status: 'ACTIVE'; link: number; peer: string; tpipes: number; ackTimeoutSec: number }> {
+    return [...this.memberLinks.values()].map((l) => ({
+      member: l.member!,
+      owner: l.owner!,
+      status: 'ACTIVE' as const,
+      link: l.id,
+      peer: l.port.peer,
+      tpipes: [...this.tpipes.values()].filter((t) => t.owner === l.owner).length,
+      ackTimeoutSec: l.ackTimeoutMs / 1000,
+    }));
+  }
+
+  /** Tpipes for /DIS TPIPE. */
+  tpipeList(): Array<{ owner: string; tpipe: string; member: string; inputs: number; outputs: number; queued: number; status: string }> {
+    const keys = new Set([...this.tpipes.keys(), ...this.engine.store.outputKeys().filter((k) => parseHoldKey(k))]);
+    return [...keys].sort().map((key) => {
+      const t = this.tpipes.get(key);
+      const p = parseHoldKey(key)!;
+      const r = this.resumes.get(key);
+      const status = [this.deliveries.has(key) ? 'ACKWAIT' : '', r ? `RESUME(${optionName(r.option)})` : ''].filter(Boolean).join(' ');
+      return { owner: p.owner, tpipe: p.tpipe, member: t?.member ?? p.owner, inputs: t?.inputs ?? 0, outputs: t?.outputs ?? 0, queued: this.engine.store.outputDepth(key), status };
+    });
+  }
+}
+
+const EMPTY: ReadonlySet<string> = new Set();
+
+function c(msg: OtmaMessage): OtmaControl {
+  return msg.control;
+}
+
+function optionName(o: number): string {
+  switch (o) {
+    case OtmaDeliveryOption.ONE_ONLY:
+      return 'SINGLE';
+    case OtmaDeliveryOption.AUTO:
+      return 'AUTO';
+    case OtmaDeliveryOption.AUTO_ONE:
+      return 'SINGLE-WAIT';
+    default:
+      return 'NOAUTO';
+  }
+}
+
+function messageKind(c: OtmaControl): string {
+  const t = c.messageType;
+  if (t & OtmaMessageType.COMMAND) return t & OtmaMessageType.RESPONSE ? 'command-response' : 'command';
+  if (t & OtmaMessageType.RESPONSE) return c.responseFlags & OtmaResponseFlag.ACK ? 'ack' : 'nak';
+  if (t & OtmaMessageType.TRANSACTION) return t & OtmaMessageType.COMMIT_CONFIRMATION ? 'sendonly' : 'transaction';
+  if (t & OtmaMessageType.DATA) return 'conversation-data';
+  if (t & OtmaMessageType.COMMIT_CONFIRMATION) return 'deallocate';
+  return 'other';
+}
+
+// The input's user data section is kept as encoded bytes (journal-friendly) and decoded on delivery.
+function userDataBytes(msg: OtmaMessage): Uint8Array | undefined {
+  if (!msg.user) return undefined;
+  return encodeOtmaMessage({ control: otmaControl(), user: msg.user });
+}
+
+function decodeUserData(bytes: Uint8Array, page: CodePage): OtmaUserData | undefined {
+  try {
+    return decodeOtmaMessage(bytes, { codePage: page }).user;
+  } catch {
+    return undefined;
+  }
+}
+
+function encodeUser(user: OtmaUserData, _page: CodePage): Uint8Array {
+  return encodeOtmaMessage({ control: otmaControl(), user });
+}
