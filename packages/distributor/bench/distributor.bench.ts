@@ -1,0 +1,236 @@
+/**
+ * Benchmark: round trips/s and added p99 latency through the distributor (proxy and handoff data
+ * planes) to two echo targets, at 1, 8 and 64 persistent connections, next to HAProxy in TCP mode
+ * (same targets, same run) when `haproxy` is on PATH, else next to direct connections.
+ *
+ * Every box is its own process: two echo targets, the distributor (the package bin), HAProxy, and
+ * the load generator (bench/loadgen.ts). This process only orchestrates and routes handoffs (as
+ * the stack supervisor would). Each case runs for a bounded time (warm-up + CASE_SECONDS).
+ * Prints a table and one `@@bench {json}` line per row.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HandoffRouter } from '../src/dataplane/handoff.js';
+
+const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
+const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const WARMUP = 0.5;
+const SIZE = 64;
+const CONNS = [1, 8, 64];
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const SYS1 = '127.0.1.1';
+const SYS2 = '127.0.1.2';
+const VIPA = '127.0.0.100';
+const HAPROXY_HOST = '127.0.0.101';
+
+const children: ChildProcess[] = [];
+const tmp = mkdtempSync(join(tmpdir(), 'imsplex-distributor-bench-'));
+function cleanup(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  rmSync(tmp, { recursive: true, force: true });
+}
+process.on('exit', cleanup);
+process.on('SIGINT', () => process.exit(130));
+
+function tsChild(entry: string, args: string[]): ChildProcess {
+  const c = spawn(process.execPath, ['--conditions=@imsplex/source', '--import', 'tsx', entry, ...args], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  children.push(c);
+  return c;
+}
+
+function message<T>(c: ChildProcess, pred: (m: any) => boolean, ms = 20_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timed out waiting for a child')), ms);
+    const h = (m: any) => {
+      if (pred(m)) {
+        clearTimeout(t);
+        c.off('message', h);
+        resolve(m as T);
+      }
+    };
+    c.on('message', h);
+  });
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+interface Result {
+  rtps: number;
+  p50us: number;
+  p99us: number;
+  errors: number;
+}
+
+function load(targets: { host: string; port: number }[], conns: number): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ['--import', 'tsx', 'bench/loadgen.ts', JSON.stringify({ targets, conns, seconds: CASE_SECONDS, warmup: WARMUP, size: SIZE })], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit'] });
+    children.push(c);
+    let out = '';
+    c.stdout!.on('data', (d) => (out += d));
+    const timer = setTimeout(() => c.kill('SIGKILL'), (CASE_SECONDS + WARMUP + 15) * 1000);
+    c.once('exit', (code) => {
+      clearTimeout(timer);
+      if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
+      resolve(JSON.parse(out.trim().split('\n').pop()!) as Result);
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  // Targets: echo servers that also accept handed-off sockets.
+  const ta = tsChild('test/fixtures/echo-target.ts', ['--host', SYS1, '--handoff', '--name', 'A']);
+  const tb = tsChild('test/fixtures/echo-target.ts', ['--host', SYS2, '--handoff', '--name', 'B']);
+  const [ra, rb] = (await Promise.all([ta, tb].map((t) => message<{ port: number }>(t, (m) => m?.type === 'ready')))) as [{ port: number }, { port: number }];
+  const targets = [
+    { host: SYS1, port: ra.port },
+    { host: SYS2, port: rb.port },
+  ];
+
+  const profile = (port: number, plane: 'PROXY' | 'HANDOFF') => `VIPADYNAMIC
+  VIPADEFINE MOVEABLE IMMEDIATE 255.255.255.255 ${VIPA}
+  VIPADISTRIBUTE DEFINE DISTMETHOD ROUNDROBIN ${VIPA} PORT ${port} DESTIP ${SYS1} ${SYS2}
+ENDVIPADYNAMIC
+IMSPLEX
+  STACK SYS1 ${SYS1}
+  DATAPLANE ${plane}
+  PROBE INTERVAL 1000
+  TARGET ${SYS1} ADDRESS ${SYS1}:${ra.port}
+  TARGET ${SYS2} ADDRESS ${SYS2}:${rb.port}
+ENDIMSPLEX
+`;
+  const startDistributor = async (plane: 'PROXY' | 'HANDOFF') => {
+    const port = await freePort(VIPA);
+    const file = join(tmp, `profile-${plane}.txt`);
+    writeFileSync(file, profile(port, plane));
+    const d = tsChild('src/bin.ts', ['--config', file, '--log-level', 'warn']);
+    let router: HandoffRouter | null = null;
+    if (plane === 'HANDOFF') {
+      router = new HandoffRouter();
+      router.addDistributor(d);
+      router.addTarget(SYS1, ta);
+      router.addTarget(SYS2, tb);
+    }
+    await message(d, (m) => m?.type === 'imsplex:event' && m.event === 'vipa:acquired');
+    return { port, stop: () => (router?.close(), d.kill('SIGTERM')) };
+  };
+
+  // HAProxy in TCP mode, same targets, one thread (the distributor is one Node thread).
+  let haproxy: { port: number; stop: () => void } | null = null;
+  const hasHaproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).status === 0;
+  if (hasHaproxy) {
+    const port = await freePort(HAPROXY_HOST);
+    const cfg = join(tmp, 'haproxy.cfg');
+    writeFileSync(
+      cfg,
+      `global
+  nbthread 1
+  maxconn 4096
+defaults
+  mode tcp
+  timeout connect 5s
+  timeout client 60s
+  timeout server 60s
+frontend fe
+  bind ${HAPROXY_HOST}:${port}
+  default_backend be
+backend be
+  balance roundrobin
+  server a ${SYS1}:${ra.port}
+  server b ${SYS2}:${rb.port}
+`,
+    );
+    const h = spawn('haproxy', ['-f', cfg, '-db'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(h);
+    // Wait until it listens.
+    for (let i = 0; i < 100; i++) {
+      const ok = await new Promise<boolean>((r) => probeListening(HAPROXY_HOST, port, r));
+      if (ok) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    haproxy = { port, stop: () => h.kill('SIGTERM') };
+  }
+
+  // The machine is small and shared: every case runs REPEATS times, interleaved across data planes,
+  // and the best round trips/s (with that run's latencies) is kept.
+  const proxy = await startDistributor('PROXY');
+  const handoff = await startDistributor('HANDOFF');
+  const endpoints: Record<string, { host: string; port: number }[]> = {
+    direct: targets,
+    ...(haproxy ? { haproxy: [{ host: HAPROXY_HOST, port: haproxy.port }] } : {}),
+    proxy: [{ host: VIPA, port: proxy.port }],
+    handoff: [{ host: VIPA, port: handoff.port }],
+  };
+  const rows: { plane: string; conns: number; r: Result }[] = [];
+  for (const conns of CONNS) {
+    const best: Record<string, Result> = {};
+    for (let rep = 0; rep < REPEATS; rep++) {
+      for (const [plane, eps] of Object.entries(endpoints)) {
+        const r = await load(eps, conns);
+        if (!best[plane] || r.rtps > best[plane]!.rtps) best[plane] = { ...r, errors: (best[plane]?.errors ?? 0) + r.errors };
+      }
+    }
+    for (const plane of Object.keys(endpoints)) rows.push({ plane, conns, r: best[plane]! });
+  }
+  proxy.stop();
+  handoff.stop();
+  haproxy?.stop();
+
+  const get = (plane: string, conns: number) => rows.find((x) => x.plane === plane && x.conns === conns)!.r;
+  const baseName = haproxy ? 'haproxy' : 'direct';
+  console.log(`\nDistributor benchmark: ${SIZE}-byte echo round trips, best of ${REPEATS} × ${CASE_SECONDS} s per case, baseline ${baseName}${haproxy ? ' (TCP mode, nbthread 1)' : ' (haproxy not on PATH)'}`);
+  console.log('| data plane | conns | round trips/s | p50 µs | p99 µs | added p99 µs (vs direct) | ratio vs ' + baseName + ' |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const { plane, conns, r } of rows) {
+    const base = get(baseName, conns);
+    const direct = get('direct', conns);
+    console.log(`| ${plane} | ${conns} | ${Math.round(r.rtps)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${(r.p99us - direct.p99us).toFixed(0)} | ${(r.rtps / base.rtps).toFixed(2)} |`);
+  }
+  for (const { plane, conns, r } of rows) {
+    if (plane === baseName || plane === 'direct') continue;
+    const base = get(baseName, conns);
+    const goal = plane === 'handoff' ? 1.0 : plane === 'proxy' && conns <= 8 ? 0.9 : undefined;
+    const row = { suite: 'distributor', case: `${plane} round trips/s, ${conns} conn`, value: Math.round(r.rtps), unit: 'rt/s', baseline: baseName, baselineValue: Math.round(base.rtps), ratio: Number((r.rtps / base.rtps).toFixed(3)), ...(plane === 'haproxy' || goal === undefined ? {} : { goal }) };
+    console.log(`@@bench ${JSON.stringify(row)}`);
+    console.log(`@@bench ${JSON.stringify({ suite: 'distributor', case: `${plane} p99 latency, ${conns} conn`, value: Math.round(r.p99us), unit: 'µs', baseline: `${baseName} p99`, baselineValue: Math.round(base.p99us), ratio: Number((base.p99us / Math.max(1, r.p99us)).toFixed(3)) })}`);
+  }
+  const errors = rows.reduce((s, x) => s + x.r.errors, 0);
+  if (errors > 0) {
+    console.error(`${errors} connection errors during the run`);
+    process.exitCode = 1;
+  }
+}
+
+function probeListening(host: string, port: number, done: (ok: boolean) => void) {
+  const s = connect({ host, port });
+  s.once('connect', () => {
+    s.destroy();
+    done(true);
+  });
+  s.once('error', () => done(false));
+  return s;
+}
+
+main().then(
+  () => {
+    cleanup();
+    process.exit();
+  },
+  (e) => {
+    console.error(e);
+    cleanup();
+    process.exit(1);
+  },
+);
