@@ -1,2 +1,35 @@
-/** Package version of @imsplex/ims-connect. */
-export const VERSION = '0.1.0';
+/**
+ * @imsplex/ims-connect — an IMS Connect emulator that IMS Connect clients cannot tell apart from the
+ * real one: HWSSMPL0/HWSSMPL1/HWSJAVA0 framing and translation, socket types, client IDs, commit
+ * modes and sync levels, ACK/NAK, RESUME TPIPE, IRM timers, RACF checks, datastores as OTMA links,
+ * operator commands, health and metrics.
+ * @packageDocumentation
+ */
+export { VERSION } from './version.js';
+export { ImsConnectError, ImsConnectErrorCode, ConfigError, type ConfigSource } from './errors.js';
+export {
+  DEFAULTS,
+  parseAddress,
+  resolveOptions,
+  type DatastoreOptions,
+  type ImsConnectOptions,
+  type PortOptions,
+  type ResolvedDatastore,
+  type ResolvedOptions,
+  type UserRecord,
+} from './config/options.js';
+export { loadHwsCfg, parseHwsCfg, parseStatements, type CfgStatement, type HwsCfg } from './config/hwscfg.js';
+export { SecurityManager, hashPassword, loadUsersFile, parseUsersFile, verifyPassword, type SecurityResult } from './security.js';
+export { socketHealth, type HealthReport } from './health.js';
+export { ImsConnectMetrics } from './metrics.js';
+export { executeCommand, formatView, parseCommand, type ClientView, type CommandTarget, type OperatorCommand, type ServerView } from './commands.js';
+export { FrameWriter, realTimers, type Timers } from './io.js';
+export { ClientRegistry, type RegisteredClient } from './registry.js';
+export { Session, translationTables, type DecodeResult, type SessionAction, type SessionContext, type SessionEvent } from './session.js';
+export type { SessionRequest } from './request.js';
+export { decodeInput } from './input.js';
+export type { DatastoreStatus, ImsEvent, ImsInput, ImsOp, NakOptions, ResumeOption } from './datastore-types.js';
+export { OtmaDatastoreLink, type DatastoreExchange, type DatastoreLink, type OtmaLinkOptions } from './datastore.js';
+export { Connection, type ConnectionHost, type ConnectionOptions } from './connection.js';
+export { ImsConnectServer, type ServerDeps } from './server.js';
+export { startAdmin } from './admin.js';

@@ -1,0 +1,118 @@
+/**
+ * Adapter from the codec's `decodeRequest` to the session's `SessionRequest`, and the RSM choice for
+ * input the codec rejects. All byte layouts are the codec's; this file only maps decoded values.
+ */
+import { CodecError, ReasonCode, ReturnCode, decodeRequest, matchExit, type CodePage, type ImsRequest, type MessageType } from '@imsplex/codec';
+import type { DecodeResult } from './session.js';
+import type { SessionRequest } from './request.js';
+
+/**
+ * RSM return code for a reason the codec reports. [INF] IMS Connect itself reads LLLL (total length
+ * errors → RC 8, "error detected by IMS Connect"); everything inside the message is the exit's
+ * parsing (→ RC 4, "exit built an error message", as IBM documents for reason 9 in spec §2.3).
+ */
+function returnCodeFor(reason: number): number {
+  return reason === ReasonCode.INVALID_TOTAL_LENGTH ? ReturnCode.IMS_CONNECT_ERROR : ReturnCode.EXIT_ERROR;
+}
+
+/** Framing of an RSM for a message whose IRM_ID sits at `bytes[8..16]`, if recognisable. */
+export function framingOf(bytes: Uint8Array): { replyHasLlll: boolean; codeSet: 'ebcdic' | 'ascii' } | undefined {
+  if (bytes.length < 16) return undefined;
+  const m = matchExit(bytes, 8);
+  return m ? { replyHasLlll: m.exit.replyHasLlll, codeSet: m.codeSet } : undefined;
+}
+
+const NEEDS_FOLD = /^\s|\s$|[a-z]/;
+/** A decoded name field, upper case, without blanks. The codec already strips the padding, so the
+ * (costly) trim/fold runs only for the rare field that still needs it. */
+const text = (v: unknown): string => (typeof v !== 'string' ? '' : NEEDS_FOLD.test(v) ? v.trim().toUpperCase() : v);
+const byte = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255 ? v : dflt);
+
+/** Decode one whole input frame for a session. Never throws for bad bytes. */
+export function decodeInput(bytes: Uint8Array, page: CodePage): DecodeResult {
+  let r: ImsRequest;
+  try {
+    r = decodeRequest(bytes, { ebcdicPage: page, allowEmpty: true });
+  } catch (e) {
+    return rejected(bytes, e);
+  }
+  return { ok: true, request: toSessionRequest(r) };
+}
+
+function rejected(bytes: Uint8Array, e: unknown): DecodeResult {
+  if (!(e instanceof CodecError)) throw e;
+  const framing = framingOf(bytes);
+  if (!framing) return { ok: false, silent: true, why: e.message };
+  const reason = typeof e.details.reason === 'number' ? e.details.reason : ReasonCode.INVALID_BUFFER;
+  return { ok: false, silent: false, returnCode: returnCodeFor(reason), reasonCode: reason, ...framing, why: e.message };
+}
+
+function toSessionRequest(r: ImsRequest): SessionRequest {
+  const { irm, exit, codeSet } = r;
+  const u = irm.user;
+  if (u !== null && u.kind === 'sample') {
+    return {
+      exitId: exit.id,
+      replyHasLlll: exit.replyHasLlll,
+      otmaHeaders: exit.otmaHeaders,
+      codeSet,
+      arch: irm.arch,
+      irmLength: irm.length,
+      f0: irm.f0.raw,
+      f5: irm.f5.raw,
+      timer: irm.timer,
+      socketType: irm.socketType,
+      nakReason: irm.nakReasonCode,
+      clientId: text(irm.clientId),
+      segments: r.segments,
+      otma: r.otmaHeaders,
+      f1: u.f1.raw,
+      f2: u.f2.raw,
+      f3: u.f3.raw,
+      f4: u.f4.raw,
+      type: u.f4.type === 'UNKNOWN' ? undefined : u.f4.type,
+      trancode: text(u.trancode),
+      datastore: text(u.datastore),
+      lterm: text(u.lterm),
+      userId: text(u.racfUserId),
+      group: text(u.racfGroup),
+      password: u.racfPassword ?? '',
+      applName: text(u.applName),
+      rerouteOrAltClientId: text(u.rerouteName),
+      modName: text(u.modName),
+    };
+  }
+  // A custom exit (or HWSJAV, which has no user part): its own layout may name the usual fields;
+  // otherwise the message is a CM1 send-receive with the exit's defaults. [INF]
+  const v: Record<string, unknown> = u !== null && u.kind === 'custom' ? u.value : {};
+  return {
+    exitId: exit.id,
+    replyHasLlll: exit.replyHasLlll,
+    otmaHeaders: exit.otmaHeaders,
+    codeSet,
+    arch: irm.arch,
+    irmLength: irm.length,
+    f0: irm.f0.raw,
+    f5: irm.f5.raw,
+    timer: irm.timer,
+    socketType: irm.socketType,
+    nakReason: irm.nakReasonCode,
+    clientId: text(irm.clientId),
+    segments: r.segments,
+    otma: r.otmaHeaders,
+    f1: byte(v.f1),
+    f2: byte(v.f2, 0x20),
+    f3: byte(v.f3),
+    f4: 0x40,
+    type: (typeof v.messageType === 'string' ? v.messageType : 'SEND_RECEIVE') as MessageType,
+    trancode: text(v.trancode),
+    datastore: text(v.datastore),
+    lterm: text(v.lterm),
+    userId: text(v.racfUserId ?? v.userId),
+    group: text(v.racfGroup ?? v.group),
+    password: typeof v.racfPassword === 'string' ? v.racfPassword.trim() : '',
+    applName: '',
+    rerouteOrAltClientId: '',
+    modName: '',
+  };
+}

@@ -1,0 +1,433 @@
+/**
+ * IMS Connect's side of the OTMA conversation on one XCF link (spec §11.5, packages/ims/OTMA-LINK.md):
+ *
+ * - client-bid (protocol command) → IMS ACKs it: the link is active;
+ * - transaction input (`OMCTLMGT` transaction; data for a continued conversation) with state data
+ *   (commit mode, sync level, server token, reroute name), security and user data;
+ * - IMS output (data) for a tpipe → the session; IMS Connect ACKs/NAKs it (response, echoing the
+ *   output's send sequence number and the hold-queue server state);
+ * - IMS's NAK of input (sense/reason; "error message follows" → the next data message is the DFS text);
+ * - commit confirmation (committed / aborted) after a CM1 sync point or a deallocate;
+ * - RESUME TPIPE (resume-hold-queue command) and IMS's "no messages" answer.
+ *
+ * Exchanges are keyed by tpipe: a session has at most one exchange, and a client ID is unique per port.
+ */
+import {
+  CP037,
+  CommitMode,
+  OtmaCommand,
+  OtmaCommitConfirmation,
+  OtmaDeliveryOption,
+  OtmaCalloutMode,
+  OtmaMemberFlag2,
+  OtmaMemberQueueFlag,
+  OtmaMessageType,
+  OtmaProcessingFlag,
+  OtmaResponseFlag,
+  OtmaSecurityFlag,
+  OtmaServerState,
+  OtmaUserFlag1,
+  IrmF3,
+  XcfFrameReader,
+  decodeXcfFrame,
+  encodeXcfFrame,
+  otmaControl,
+  type OtmaMessage,
+  type OtmaUserData,
+} from '@imsplex/codec';
+import { randomBytes } from 'node:crypto';
+import type { ResolvedDatastore } from './config/options.js';
+import type { DatastoreExchange } from './datastore.js';
+import type { ImsEvent, ImsInput, NakOptions, ResumeOption } from './datastore-types.js';
+import { readTransactionRest, writeMemberRest, writeTransactionRest } from './otma-adapter.js';
+
+/** Callbacks of an OTMA session. */
+export interface OtmaSessionOptions {
+  hwsId: string;
+  ds: ResolvedDatastore;
+  write: (bytes: Uint8Array) => void;
+  log: (level: 'info' | 'warn', msg: string) => void;
+  onActive: () => void;
+  onFatal: (why: string) => void;
+}
+
+const page = CP037;
+const ZERO8 = new Uint8Array(8);
+
+/** One exchange = one session's current OTMA interaction. */
+class Exchange implements DatastoreExchange {
+  /** Send sequence of the output waiting for our ACK/NAK, with its server state. */
+  pending: { seq: number; serverState: number } | undefined;
+  /** IMS NAKed with "error message follows": the next data message is the error text. */
+  errorFollows = false;
+  /** Sequence number of our input (IMS echoes it on its ACK/NAK). */
+  inputSeq = 0;
+  dead = false;
+
+  constructor(
+    readonly owner: OtmaSession,
+    readonly tpipe: string,
+    readonly kind: 'send' | 'resume' | 'deallocate',
+    readonly sink: (ev: ImsEvent) => void,
+    readonly first: () => OtmaMessage,
+    readonly sendOnly: 'S' | 'K' | 'J' | undefined,
+    readonly cm1 = false,
+  ) {}
+
+  start(): void {
+    this.owner.begin(this);
+  }
+
+  ack(): void {
+    this.owner.respond(this, true, {});
+  }
+
+  nak(options: NakOptions): void {
+    this.owner.respond(this, false, options);
+  }
+
+  abandon(): void {
+    if (this.dead) return;
+    if (this.pending) this.owner.respond(this, false, {});
+    else if (this.kind === 'resume') this.owner.cancelResume(this);
+    this.owner.drop(this);
+  }
+}
+
+/** The OTMA client state on one link. */
+export class OtmaSession {
+  private readonly reader = new XcfFrameReader();
+  private seq = 1;
+  private active = false;
+  private bidSeq = 0;
+  /**
+   * Live exchanges by tpipe. Usually one; a RESUME TPIPE with an alternate client ID can share a
+   * tpipe with that client's own transaction, so the list is searched by sequence / kind.
+   */
+  private readonly exchanges = new Map<string, Exchange[]>();
+  /** Conversation server tokens by tpipe. */
+  private readonly conversations = new Map<string, Uint8Array>();
+  private readonly memberToken = randomBytes(8);
+  /**
+   * Send-then-commit inputs whose commit confirmation has not arrived, by tpipe → input sequence. IMS
+   * refuses a second CM1 input on a tpipe until the first one's sync point is done, so a new CM1 input
+   * on that tpipe waits here (at most one per tpipe: a session has one exchange at a time).
+   */
+  private readonly cm1 = new Map<string, number>();
+  private readonly deferred = new Map<string, Exchange>();
+
+  constructor(private readonly o: OtmaSessionOptions) {}
+
+  private nextSeq(): number {
+    const s = this.seq;
+    this.seq = this.seq >= 0x7fffffff ? 1 : this.seq + 1;
+    return s;
+  }
+
+  private send(msg: OtmaMessage): void {
+    this.o.write(encodeXcfFrame(msg, { codePage: page }));
+  }
+
+  private user(tpipe: string, extra: Partial<OtmaUserData> = {}): OtmaUserData {
+    return {
+      align: 0,
+      destinationId: this.o.ds.id,
+      originId: this.o.hwsId,
+      portId: '',
+      logonToken: ZERO8,
+      returnCode: 0,
+      reasonName: '',
+      responseToken: new Uint8Array(4),
+      passTicket: '',
+      flag1: 0,
+      rest: new Uint8Array(0),
+      ...extra,
+      ...(tpipe ? {} : {}),
+    };
+  }
+
+  /** Send the client-bid. */
+  bid(): void {
+    this.bidSeq = this.nextSeq();
+    this.send({
+      control: otmaControl({ messageType: OtmaMessageType.COMMAND, commandType: OtmaCommand.CLIENT_BID, sendSequence: this.bidSeq }),
+      state: {
+        form: 'member',
+        memberName: this.o.ds.member,
+        originatorToken: this.memberToken,
+        destinationToken: ZERO8,
+        druExitName: this.o.ds.dru || 'DFSYDRU0',
+        maxBlockSize: 0,
+        queueFlags: OtmaMemberQueueFlag.CREATE_HOLD_QUEUE | OtmaMemberQueueFlag.IMS_CONNECT_CLIENT,
+        flags2: OtmaMemberFlag2.CM1_ACK_TIMEOUT,
+        rest: writeMemberRest({ ackTimeout: this.o.ds.ackTimeout }, page),
+      },
+      security: { flag: OtmaSecurityFlag.NONE, rest: new Uint8Array(0) },
+    });
+  }
+
+  /** Bytes from IMS. */
+  receive(chunk: Uint8Array): void {
+    let frames: Uint8Array[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (e) {
+      this.o.onFatal((e as Error).message);
+      return;
+    }
+    for (const f of frames) {
+      let msg: OtmaMessage;
+      try {
+        msg = decodeXcfFrame(f, { codePage: page });
+      } catch (e) {
+        this.o.onFatal(`bad OTMA message from IMS: ${(e as Error).message}`);
+        return;
+      }
+      this.dispatch(msg);
+    }
+  }
+
+  /** The link went down: every pending exchange hears `linkDown`. */
+  linkDown(): void {
+    this.active = false;
+    const all = [...this.exchanges.values()].flat();
+    this.exchanges.clear();
+    this.conversations.clear();
+    this.cm1.clear();
+    this.deferred.clear();
+    for (const ex of all) {
+      ex.dead = true;
+      ex.sink({ ev: 'linkDown' });
+    }
+  }
+
+  private dispatch(msg: OtmaMessage): void {
+    const c = msg.control;
+    const type = c.messageType;
+    if ((type & OtmaMessageType.COMMAND) !== 0 && (type & OtmaMessageType.RESPONSE) !== 0 && c.commandType === OtmaCommand.CLIENT_BID) {
+      if (c.responseFlags & OtmaResponseFlag.ACK) {
+        this.active = true;
+        this.o.onActive();
+      } else this.o.onFatal(`IMS refused the client-bid (sense X'${c.senseCode.toString(16).padStart(4, '0')}')`);
+      return;
+    }
+    if ((type & OtmaMessageType.COMMAND) !== 0 && (type & OtmaMessageType.RESPONSE) === 0 && c.commandType === OtmaCommand.SERVER_AVAILABLE) {
+      // IMS (re)started: bid again.
+      this.bid();
+      return;
+    }
+    const tpipe = typeof c.tpipe === 'string' ? c.tpipe.trim() : page.decode(c.tpipe).trim();
+    const list = this.exchanges.get(tpipe) ?? [];
+    const bySeq = list.find((e) => e.inputSeq === c.sendSequence);
+    const resume = list.find((e) => e.kind === 'resume');
+    if ((type & OtmaMessageType.COMMAND) !== 0 && c.commandType === OtmaCommand.NO_MESSAGES) {
+      resume?.sink({ ev: 'empty' });
+      return;
+    }
+    if ((type & OtmaMessageType.RESPONSE) !== 0) {
+      // IMS's ACK/NAK of our input (or of our RESUME TPIPE command): it echoes the input's sequence.
+      if (c.responseFlags & OtmaResponseFlag.NAK) this.cm1Done(tpipe, c.sendSequence);
+      const ex = bySeq;
+      if (!ex) return;
+      if (c.responseFlags & OtmaResponseFlag.NAK) {
+        if (c.processingFlags & OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS) {
+          ex.errorFollows = true;
+          return;
+        }
+        this.drop(ex);
+        ex.sink({ ev: 'nak', sense: c.senseCode, reason: c.reasonCode });
+        return;
+      }
+      if (ex.kind === 'send' && ex.sendOnly) {
+        this.drop(ex);
+        ex.sink({ ev: 'enqueued' });
+      } else if (ex.kind === 'deallocate') {
+        // IMS ended the conversation (OTMA-LINK: deallocate is ACKed).
+        this.drop(ex);
+        ex.sink({ ev: 'committed' });
+      }
+      return;
+    }
+    if ((type & OtmaMessageType.COMMIT_CONFIRMATION) !== 0) {
+      const committed = (c.commitConfirmation & OtmaCommitConfirmation.ABORTED) === 0;
+      this.cm1Done(tpipe, c.sendSequence);
+      if (!committed) this.conversations.delete(tpipe);
+      const ex = bySeq;
+      if (!ex) return;
+      this.drop(ex);
+      ex.sink({ ev: committed ? 'committed' : 'aborted' });
+      return;
+    }
+    if ((type & OtmaMessageType.DATA) !== 0) {
+      const serverState = msg.state?.form === 'transaction' ? msg.state.serverState : 0;
+      const rest = msg.state?.form === 'transaction' ? readTransactionRest(msg.state.rest, page) : undefined;
+      // Hold-queue output belongs to the RESUME TPIPE; direct output to the tpipe's own input.
+      const own = list.find((e) => e.kind !== 'resume');
+      const ex = (serverState & OtmaServerState.FROM_HOLD_QUEUE) !== 0 ? (resume ?? own) : (bySeq ?? own ?? resume);
+      if (!ex) {
+        // Output nobody waits for: NAK it so IMS keeps it on the hold queue (CM0) or backs out (CM1).
+        this.send({ control: otmaControl({ messageType: OtmaMessageType.RESPONSE, responseFlags: OtmaResponseFlag.NAK, tpipe, sendSequence: c.sendSequence }) });
+        return;
+      }
+      const segments = [...(msg.segments ?? [])];
+      if (ex.errorFollows || (c.processingFlags & OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS) !== 0) {
+        // The IMS error text after a NAK (DFS064/DFS065/…); it asks for no ACK.
+        ex.errorFollows = false;
+        this.drop(ex);
+        ex.sink({ ev: 'errorText', segments });
+        return;
+      }
+      const conversational = (serverState & OtmaServerState.CONVERSATIONAL) !== 0;
+      if (conversational && rest) this.conversations.set(tpipe, rest.serverToken.slice());
+      else this.conversations.delete(tpipe);
+      const ackRequired = (c.responseFlags & OtmaResponseFlag.RESPONSE_REQUESTED) !== 0;
+      if (ackRequired) ex.pending = { seq: c.sendSequence, serverState };
+      ex.sink({ ev: 'output', segments, conversational, ackRequired, ...(rest?.mapName ? { mod: rest.mapName } : {}), asyncQueued: false });
+      return;
+    }
+    this.o.log('info', `datastore ${this.o.ds.id}: ignored OTMA message type X'${type.toString(16)}' for tpipe ${tpipe}`);
+  }
+
+  drop(ex: Exchange): void {
+    ex.dead = true;
+    const list = this.exchanges.get(ex.tpipe);
+    if (list) {
+      const i = list.indexOf(ex);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.exchanges.delete(ex.tpipe);
+    }
+    if (this.deferred.get(ex.tpipe) === ex) this.deferred.delete(ex.tpipe);
+  }
+
+  /** Cancel a RESUME TPIPE still running at IMS (timer expired, client gone). */
+  cancelResume(ex: Exchange): void {
+    if (!this.active) return;
+    this.send({ control: otmaControl({ messageType: OtmaMessageType.COMMAND, commandType: OtmaCommand.RESUME_HOLD_QUEUE, responseFlags: OtmaResponseFlag.NAK, tpipe: ex.tpipe, sendSequence: this.nextSeq() }) });
+  }
+
+  begin(ex: Exchange): void {
+    const list = this.exchanges.get(ex.tpipe) ?? [];
+    // One exchange of each kind per tpipe: a new one replaces an old one of the same kind.
+    for (const prev of list.filter((p) => p !== ex && (p.kind === 'resume') === (ex.kind === 'resume'))) prev.abandon();
+    const now = this.exchanges.get(ex.tpipe) ?? [];
+    now.push(ex);
+    this.exchanges.set(ex.tpipe, now);
+    if (ex.cm1 && this.cm1.has(ex.tpipe)) {
+      this.deferred.set(ex.tpipe, ex);
+      return;
+    }
+    this.transmit(ex);
+  }
+
+  private transmit(ex: Exchange): void {
+    const msg = ex.first();
+    ex.inputSeq = msg.control.sendSequence;
+    if (ex.cm1) this.cm1.set(ex.tpipe, ex.inputSeq);
+    this.send(msg);
+    if (ex.kind === 'send' && (ex.sendOnly === 'S' || ex.sendOnly === 'J')) this.drop(ex); // no answer wanted
+  }
+
+  /** The CM1 input `seq` on `tpipe` finished (commit confirmation or NAK): release a waiting input. */
+  private cm1Done(tpipe: string, seq: number): void {
+    if (this.cm1.get(tpipe) !== seq) return;
+    this.cm1.delete(tpipe);
+    const next = this.deferred.get(tpipe);
+    if (!next) return;
+    this.deferred.delete(tpipe);
+    if (!next.dead) this.transmit(next);
+  }
+
+  respond(ex: Exchange, ack: boolean, options: NakOptions): void {
+    const p = ex.pending;
+    if (!p || ex.dead) return;
+    ex.pending = undefined;
+    const fromHold = p.serverState & OtmaServerState.FROM_HOLD_QUEUE;
+    this.send({
+      control: otmaControl({
+        messageType: OtmaMessageType.RESPONSE,
+        responseFlags: ack ? OtmaResponseFlag.ACK : OtmaResponseFlag.NAK,
+        tpipe: ex.tpipe,
+        sendSequence: p.seq,
+        reasonCode: ack ? 0 : (options.reason ?? 0),
+        ...(options.keep ? { processingFlags: 0 } : {}),
+      }),
+      state: {
+        form: 'transaction',
+        serverState: fromHold,
+        rest: writeTransactionRest({ syncLevel: !ack && options.reroute ? IrmF3.REROUT : 0, ltermOverride: !ack && options.reroute ? options.reroute : '' }, page),
+      },
+    });
+  }
+
+  transaction(input: ImsInput, sink: (ev: ImsEvent) => void): DatastoreExchange {
+    const build = (): OtmaMessage => {
+      const token = input.conversation ? this.conversations.get(input.tpipe) : undefined;
+      let syncLevel = input.syncLevel;
+      if (input.purge) syncLevel |= IrmF3.PURGE;
+      if (input.reroute) syncLevel |= IrmF3.REROUT;
+      let serverState = 0;
+      if (token) serverState |= OtmaServerState.CONVERSATIONAL;
+      if (input.dfs2082) serverState |= OtmaServerState.REQUEST_DFS2082;
+      return {
+        control: otmaControl({
+          // Send-only input is a transaction with commit confirmation (OTMA-LINK: IMS replies nothing).
+          messageType: token ? OtmaMessageType.DATA : input.sendOnly ? OtmaMessageType.TRANSACTION | OtmaMessageType.COMMIT_CONFIRMATION : OtmaMessageType.TRANSACTION,
+          responseFlags: input.sendOnly === 'K' ? OtmaResponseFlag.RESPONSE_REQUESTED : 0,
+          tpipe: input.tpipe,
+          sendSequence: this.nextSeq(),
+        }),
+        state: {
+          form: 'transaction',
+          serverState,
+          rest: writeTransactionRest(
+            {
+              syncFlags: input.commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0,
+              syncLevel,
+              mapName: input.modName,
+              ...(token ? { serverToken: token } : {}),
+              ltermOverride: input.reroute ?? input.lterm,
+            },
+            page,
+          ),
+        },
+        security: { flag: input.userId ? OtmaSecurityFlag.CHECK : OtmaSecurityFlag.NONE, ...(input.userId ? { userId: input.userId } : {}), ...(input.group ? { groupName: input.group } : {}), rest: new Uint8Array(0) },
+        user: this.user(input.tpipe),
+        segments: input.segments,
+      };
+    };
+    return new Exchange(this, input.tpipe, 'send', sink, build, input.sendOnly, input.commitMode === 1 || input.conversation);
+  }
+
+  resume(tpipe: string, option: ResumeOption, callout: 'none' | 'only' | 'first', _userId: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
+    const delivery = option === 'single' ? OtmaDeliveryOption.ONE_ONLY : option === 'singleWait' ? OtmaDeliveryOption.AUTO_ONE : option === 'auto' ? OtmaDeliveryOption.AUTO : OtmaDeliveryOption.NO_AUTO;
+    const build = (): OtmaMessage => ({
+      control: otmaControl({ messageType: OtmaMessageType.COMMAND, commandType: OtmaCommand.RESUME_HOLD_QUEUE, tpipe, sendSequence: this.nextSeq() }),
+      state: {
+        form: 'resume-hold-queue',
+        deliveryOption: delivery,
+        calloutMode: callout === 'only' ? OtmaCalloutMode.CALLOUT_ONLY : callout === 'first' ? OtmaCalloutMode.CALLOUT_AND_ASYNC : 0,
+        token: randomBytes(8),
+        rest: new Uint8Array(0),
+      },
+      user: this.user(tpipe, { flag1: OtmaUserFlag1.PERSISTENT_SOCKET }),
+    });
+    return new Exchange(this, tpipe, 'resume', sink, build, undefined);
+  }
+
+  deallocate(tpipe: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
+    const build = (): OtmaMessage => {
+      const token = this.conversations.get(tpipe);
+      return {
+        control: otmaControl({ messageType: OtmaMessageType.COMMIT_CONFIRMATION, tpipe, sendSequence: this.nextSeq() }),
+        state: { form: 'transaction', serverState: token ? OtmaServerState.CONVERSATIONAL : 0, rest: writeTransactionRest({ syncFlags: CommitMode.CM1, syncLevel: 1, ...(token ? { serverToken: token } : {}) }, page) },
+        user: this.user(tpipe),
+      };
+    };
+    return new Exchange(this, tpipe, 'deallocate', sink, build, undefined);
+  }
+
+  /** True once IMS accepted the client-bid. */
+  get isActive(): boolean {
+    return this.active;
+  }
+}

@@ -1,0 +1,4 @@
+import { conformance } from './conformance.js';
+
+conformance('memory');
+conformance('tcp');

@@ -1,0 +1,69 @@
+/**
+ * Fuzzing the port: random bytes and mutated valid frames. The server must never throw; each
+ * connection gets only well-formed replies (RSM or data + CSM) and is closed when the client leaves.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { ReplyFrameReader, buildRequest, decodeReply, encodeRequest } from '@imsplex/codec';
+import { harness, type Harness } from './harness.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await harness({ maxSize: 64 * 1024 });
+});
+afterAll(async () => {
+  await h.close();
+});
+
+const seeds = [
+  encodeRequest(buildRequest({ datastore: 'IMS1', clientId: 'FUZZ01', trancode: 'ECHO', data: 'HELLO' })),
+  encodeRequest(buildRequest({ datastore: 'IMS1', clientId: 'FUZZ02', trancode: 'IVTNO', data: 'DISPLAY LAST1', syncLevel: 'CONFIRM' })),
+  encodeRequest(buildRequest({ datastore: 'IMS1', clientId: 'FUZZ03', messageType: 'RESUME_TPIPE', resumeOption: 'single', timer: 10 })),
+  encodeRequest(buildRequest({ exit: '*SAMPLE*', codeSet: 'ascii', datastore: 'IMS1', clientId: 'FUZZ04', trancode: 'ECHO', data: 'ascii' })),
+  encodeRequest(buildRequest({ datastore: 'IMS1', clientId: 'FUZZ05', messageType: 'ACK' })),
+];
+
+async function exchange(bytes: Uint8Array, llll: boolean, chunk: number): Promise<void> {
+  const c = h.memory(undefined, llll);
+  for (let i = 0; i < bytes.length; i += chunk) c.send(bytes.subarray(i, i + chunk));
+  c.end();
+  await c.whenClosed();
+  // Everything the server wrote must split into whole, decodable replies.
+  const all = Buffer.concat(c.raw);
+  const reader = new ReplyFrameReader({ llll });
+  const replies = reader.push(all);
+  expect(reader.bufferedBytes).toBe(0);
+  for (const r of replies) {
+    const d = decodeReply(r, { llll });
+    expect(['status', 'data']).toContain(d.kind);
+  }
+}
+
+describe('fuzzing the IMS Connect port', () => {
+  it('random bytes: never a crash, only RSMs or a close', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 300 }), fc.integer({ min: 1, max: 64 }), async (bytes, chunk) => {
+        await exchange(bytes, true, chunk);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('mutated valid frames: never a crash, only RSMs / replies or a close', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: seeds.length - 1 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 1, max: 200 }),
+        async (i, mutations, chunk) => {
+          const seed = seeds[i]!;
+          const b = seed.slice();
+          for (const [at, v] of mutations) b[at % b.length] = v;
+          const sample = b[14] === 0xc5 || b[14] === 0x45; // *SAMPLE* → no LLLL
+          await exchange(b, !sample, chunk);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

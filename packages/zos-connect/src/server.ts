@@ -1,0 +1,800 @@
+/**
+ * `ZosConnectServer`: the fastify 5 server. It serves
+ * - the APIs of the configuration directory (`<basePath><path>` of each OpenAPI document) and their
+ *   documents (`<basePath>/api-docs`);
+ * - the z/OS Connect administration REST API under `/zosConnect` (spec §2.2), behind basic auth;
+ * - `/health` (distributor contract `{ ready, health }`) and `/metrics` (Prometheus), on the admin
+ *   listener when one is configured, else on the main one;
+ * - a Swagger UI of every API at `/api/explorer`.
+ *
+ * Lifecycle: `start()` → `pause()`/`resume()` (stop/restart accepting work, like MODIFY PAUSE/RESUME)
+ * → `stop()` (refuse new requests with 503, let in-flight ones finish, then close).
+ */
+import { type AddressInfo, type Socket } from 'node:net';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { createClient, defaultTimers, type ClientOptions, type Timers } from '@imsplex/client';
+import { isImsplexError } from '@imsplex/codec';
+import { authorize } from './auth.js';
+import { ImsBackend, type ConversationStep, type InvokeResult } from './backend.js';
+import { loadConfig } from './config/loader.js';
+import { type ConnectionProfile, type ParameterConfig, type Role, type ZosConnectConfig } from './config/model.js';
+import { evaluate } from './config/templates.js';
+import { resolveError } from './error-body.js';
+import { ZosConnectError, ZosConnectErrorCode } from './errors.js';
+import { computeHealth, type HealthReport } from './health.js';
+import { ZosConnectMetrics } from './metrics.js';
+import { Registry, type ApiState, type RouteMatch, type ServiceState } from './registry.js';
+import { ADMIN_API_DOC } from './admin-doc.js';
+
+/** Options of `createZosConnectServer`. */
+export interface ZosConnectServerOptions {
+  /** Configuration directory, or a configuration already loaded with `loadConfig`. */
+  readonly config: string | ZosConnectConfig;
+  /** Listen address (default: server.xml `httpEndpoint`, else 127.0.0.1). */
+  readonly host?: string;
+  /** Listen port (default: server.xml `httpEndpoint`, else 5595; 0 = any). */
+  readonly port?: number;
+  /** Separate admin/health listener. Default none: admin, health and metrics share the main port. */
+  readonly admin?: { readonly host: string; readonly port: number };
+  /** pino logger (default: silent). Request logs go to it. */
+  readonly logger?: Logger;
+  /** Extra IMS client options per connection profile (tests inject `connector`, `timers`). */
+  readonly clientOverrides?: (profile: ConnectionProfile) => Partial<ClientOptions>;
+  /** Timers for asyncRequestTimeout, imsConnectTimeout, conversation expiry and stop (default: the globals). */
+  readonly timers?: Timers;
+  /** Server name for logs and metric labels. */
+  readonly name?: string;
+}
+
+/** Server lifecycle states. */
+export type ServerState = 'created' | 'running' | 'paused' | 'stopping' | 'stopped';
+
+/** Where the server listens once started. */
+export interface ListeningInfo {
+  readonly url: string;
+  readonly address: AddressInfo;
+  readonly adminUrl: string | undefined;
+  readonly adminAddress: AddressInfo | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    zcon?: { kind: 'api' | 'service' | 'admin' | 'docs'; api?: string; operation?: string; counted?: boolean };
+  }
+}
+
+const SERVICE_PROVIDER = 'IMS-1.0';
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Base URL of the request (scheme, host and port as the client used them). */
+function baseUrl(req: FastifyRequest): string {
+  const host = req.headers.host ?? `${req.socket.localAddress}:${req.socket.localPort}`;
+  return `${req.protocol}://${host}`;
+}
+
+function coerce(p: ParameterConfig, raw: string): unknown {
+  switch (p.type) {
+    case 'integer':
+      if (/^-?\d{1,15}$/.test(raw)) return Number(raw);
+      break;
+    case 'number':
+      if (raw.trim() !== '' && Number.isFinite(Number(raw))) return Number(raw);
+      break;
+    case 'boolean':
+      if (raw === 'true' || raw === 'false') return raw === 'true';
+      break;
+    default:
+      return raw;
+  }
+  throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `The ${p.in} parameter ${p.name} must be ${p.type === 'integer' ? 'an integer' : `a ${p.type}`}; got "${raw}".`, { details: { parameter: p.name, in: p.in } });
+}
+
+/** The z/OS Connect server. */
+export class ZosConnectServer {
+  readonly app: FastifyInstance;
+  readonly adminApp: FastifyInstance | undefined;
+  readonly metrics: ZosConnectMetrics;
+  readonly backend: ImsBackend;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  private config: ZosConnectConfig;
+  private readonly timers: Timers;
+  private stateValue: ServerState = 'created';
+  private inFlight = 0;
+  private drained: (() => void) | undefined;
+  private stopPromise: Promise<void> | undefined;
+  private readonly combinedDoc: Record<string, unknown> = {};
+  private listening: ListeningInfo | undefined;
+
+  constructor(private readonly options: ZosConnectServerOptions) {
+    this.config = typeof options.config === 'string' ? loadConfig(options.config) : options.config;
+    this.timers = options.timers ?? defaultTimers;
+    this.logger = options.logger ?? pino({ level: 'silent' });
+    this.registry = new Registry(this.config);
+    const host = options.host ?? this.config.endpoint?.host ?? '127.0.0.1';
+    this.backend = new ImsBackend(this.config, { serverHost: host, ...(options.clientOverrides ? { clientOverrides: options.clientOverrides } : {}), timers: this.timers });
+    this.metrics = new ZosConnectMetrics(
+      {
+        pools: () => Object.fromEntries(Object.entries(this.backend.stats()).map(([k, v]) => [k, v.pool])),
+        conversations: () => this.backend.openConversations,
+        ready: () => this.stateValue === 'running',
+        inFlight: () => this.inFlight,
+      },
+      options.name ? { server: options.name } : {},
+    );
+    this.app = this.buildApp(this.options.admin === undefined);
+    this.adminApp = this.options.admin ? this.buildAdminApp() : undefined;
+    this.refreshCombinedDoc();
+  }
+
+  /** Current lifecycle state. */
+  get state(): ServerState {
+    return this.stateValue;
+  }
+
+  /** The loaded configuration. */
+  get configuration(): ZosConnectConfig {
+    return this.config;
+  }
+
+  /** Requests being processed (API and service invocations). */
+  get requestsInFlight(): number {
+    return this.inFlight;
+  }
+
+  /** Where the server listens (after `start`). */
+  get address(): ListeningInfo | undefined {
+    return this.listening;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Lifecycle
+  // ------------------------------------------------------------------------------------------------
+
+  /** Listen on the configured addresses. */
+  async start(): Promise<ListeningInfo> {
+    if (this.stateValue !== 'created') throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, `cannot start a server that is ${this.stateValue}`);
+    const host = this.options.host ?? this.config.endpoint?.host ?? '127.0.0.1';
+    const port = this.options.port ?? this.config.endpoint?.port ?? 5595;
+    await this.app.listen({ host, port });
+    const address = this.app.server.address() as AddressInfo;
+    let adminAddress: AddressInfo | undefined;
+    if (this.adminApp && this.options.admin) {
+      await this.adminApp.listen({ host: this.options.admin.host, port: this.options.admin.port });
+      adminAddress = this.adminApp.server.address() as AddressInfo;
+    }
+    this.stateValue = 'running';
+    const url = (a: AddressInfo) => `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
+    this.listening = Object.freeze({ url: url(address), address, adminUrl: adminAddress ? url(adminAddress) : undefined, adminAddress });
+    this.logger.info({ url: this.listening.url, admin: this.listening.adminUrl, apis: this.registry.apis.size, services: this.registry.services.size }, 'z/OS Connect server started');
+    return this.listening;
+  }
+
+  /** Stop accepting new work (503, health `ready: false`); in-flight requests complete. */
+  pause(): void {
+    if (this.stateValue === 'running') this.stateValue = 'paused';
+  }
+
+  /** Accept work again after `pause()`. */
+  resume(): void {
+    if (this.stateValue === 'paused') this.stateValue = 'running';
+  }
+
+  /** Re-read the configuration directory. On error nothing changes and the `ConfigError` is thrown. */
+  async reload(): Promise<void> {
+    if (typeof this.options.config !== 'string') throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, 'the server was created from a loaded configuration; there is no directory to re-read');
+    const next = loadConfig(this.options.config);
+    await this.backend.reconfigure(next);
+    this.config = next;
+    this.registry.apply(next);
+    this.refreshCombinedDoc();
+    this.logger.info({ apis: this.registry.apis.size, services: this.registry.services.size }, 'configuration refreshed');
+  }
+
+  /** Health for the distributor: `{ ready, health, jobname? }`. */
+  health(): HealthReport {
+    return computeHealth({
+      state: this.stateValue,
+      inFlight: this.inFlight,
+      maxInFlight: this.config.manager.maxInFlight,
+      connectFailures: this.backend.connectFailures,
+      jobname: this.config.manager.jobname,
+    });
+  }
+
+  /**
+   * Graceful stop: new requests get 503 at once, in-flight requests finish (at most `stopTimeout`),
+   * then the listeners close and the IMS clients close. Idempotent.
+   */
+  stop(options: { readonly timeout?: number } = {}): Promise<void> {
+    if (this.stopPromise) return this.stopPromise;
+    const before = this.stateValue;
+    this.stateValue = 'stopping';
+    this.stopPromise = (async () => {
+      if (before !== 'created') {
+        const timeout = options.timeout ?? this.config.manager.stopTimeout;
+        if (this.inFlight > 0) {
+          await new Promise<void>((resolve) => {
+            const t = this.timers.setTimeout(() => {
+              this.logger.warn({ inFlight: this.inFlight }, 'stop timeout: closing with requests in flight');
+              resolve();
+            }, timeout);
+            this.drained = () => {
+              this.timers.clearTimeout(t);
+              resolve();
+            };
+          });
+        }
+      }
+      this.drained = undefined;
+      await Promise.all([this.app.close(), this.adminApp?.close()]);
+      await this.backend.close();
+      this.stateValue = 'stopped';
+      this.logger.info('z/OS Connect server stopped');
+    })();
+    return this.stopPromise;
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Fastify apps
+  // ------------------------------------------------------------------------------------------------
+
+  private newApp(): FastifyInstance {
+    return Fastify({
+      loggerInstance: this.logger as unknown as FastifyBaseLogger,
+      bodyLimit: this.config.manager.maxRequestBodySize,
+      exposeHeadRoutes: false,
+      return503OnClosing: true,
+      forceCloseConnections: 'idle',
+      // Bounded header/URL sizes; Node's defaults apply to headers (16 KiB).
+      routerOptions: { maxParamLength: 512 },
+    });
+  }
+
+  private buildApp(withOps: boolean): FastifyInstance {
+    const app = this.newApp();
+    this.installCommon(app);
+    void app.register(swagger, { mode: 'static', specification: { document: this.combinedDoc as never } });
+    void app.register(swaggerUi, { routePrefix: '/api/explorer' });
+    this.adminRoutes(app);
+    if (withOps) this.opsRoutes(app);
+    app.route({
+      method: ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'],
+      url: '/*',
+      handler: (req, reply) => this.handleApi(req, reply),
+    });
+    return app;
+  }
+
+  private buildAdminApp(): FastifyInstance {
+    const app = this.newApp();
+    this.installCommon(app);
+    this.adminRoutes(app);
+    this.opsRoutes(app);
+    return app;
+  }
+
+  private installCommon(app: FastifyInstance): void {
+    app.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
+    app.addHook('onRequest', async (_req, reply) => {
+      if (this.stateValue === 'stopping') reply.header('connection', 'close');
+    });
+    app.addHook('onResponse', async (req, reply) => {
+      const z = req.zcon ?? { kind: 'admin' as const };
+      this.metrics.requests.inc({ kind: z.kind, api: z.api ?? '', operation: z.operation ?? '', status: String(reply.statusCode) });
+      this.metrics.duration.observe({ kind: z.kind }, reply.elapsedTime / 1000);
+    });
+    app.setErrorHandler((error: FastifyError, req, reply) => {
+      this.sendError(req, reply, this.fromFastify(error));
+    });
+    app.setNotFoundHandler((req, reply) => {
+      this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `No API or resource matches ${req.method} ${req.url.split('?')[0]}.`));
+    });
+  }
+
+  /** Map fastify's own errors (body parsing, limits) to coded errors. */
+  private fromFastify(error: FastifyError): unknown {
+    if (isImsplexError(error)) return error;
+    const code = error.code ?? '';
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ZosConnectError(ZosConnectErrorCode.PAYLOAD_TOO_LARGE, `The request body exceeds ${this.config.manager.maxRequestBodySize} bytes.`, { cause: error });
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new ZosConnectError(ZosConnectErrorCode.UNSUPPORTED_MEDIA_TYPE, 'The request content type is not supported: send application/json.', { cause: error });
+    if (code.startsWith('FST_ERR_CTP_') || error.statusCode === 400) return new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, `The request payload could not be parsed. ${error.message}`, { cause: error });
+    return error;
+  }
+
+  private sendError(req: FastifyRequest, reply: FastifyReply, error: unknown, extra: { service?: string } = {}): FastifyReply {
+    const r = resolveError(error, this.config.manager.errorProfile, extra);
+    if (r.status >= 500) req.log.error({ err: error, code: r.body.errorDetails.code }, r.body.errorMessage);
+    else req.log.info({ code: r.body.errorDetails.code }, r.body.errorMessage);
+    if (r.status === 401) reply.header('www-authenticate', 'Basic realm="zosConnect"');
+    if (isImsplexError(error) && error.code === ZosConnectErrorCode.METHOD_NOT_ALLOWED && Array.isArray(error.details['allow'])) reply.header('allow', (error.details['allow'] as string[]).join(', '));
+    return reply.code(r.status).type('application/json').send(r.body);
+  }
+
+  private require(req: FastifyRequest, role: Role): string {
+    return authorize(req.headers.authorization, role, this.config.users, this.config.manager);
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // Invocation gate, shared by API operations and service invoke
+  // ------------------------------------------------------------------------------------------------
+
+  private admit(req: FastifyRequest): void {
+    if (this.stateValue === 'stopping' || this.stateValue === 'stopped') throw new ZosConnectError(ZosConnectErrorCode.UNAVAILABLE, 'The server is stopping and accepts no new requests.');
+    if (this.stateValue === 'paused') throw new ZosConnectError(ZosConnectErrorCode.UNAVAILABLE, 'The server is paused and accepts no new requests.');
+    if (this.inFlight >= this.config.manager.maxInFlight) throw new ZosConnectError(ZosConnectErrorCode.OVERLOADED, `${this.inFlight} requests are in flight (maxInFlight ${this.config.manager.maxInFlight}).`);
+    if (this.config.manager.requireAuth) this.require(req, 'Invoke');
+  }
+
+  private enter(): void {
+    this.inFlight++;
+  }
+
+  private leave(): void {
+    this.inFlight--;
+    if (this.inFlight === 0 && this.drained) this.drained();
+  }
+
+  /**
+   * Run a service with `asyncRequestTimeout`: on expiry the caller gets 503 BAQR0433W, and the IMS
+   * work goes on; its late result is discarded (a conversation it opened is ended).
+   */
+  private async runService(state: ServiceState, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
+    if (state.status !== 'started') throw new ZosConnectError(ZosConnectErrorCode.STOPPED, `Service ${state.config.name} is stopped.`, { details: { service: state.config.name } });
+    const stats = state.stats;
+    stats.invocations++;
+    stats.inFlight++;
+    stats.lastInvoked = new Date().toISOString();
+    const started = performance.now();
+    const work = this.backend.invoke(state.config, input, step);
+    const done = work.then(
+      (r) => {
+        this.metrics.interactions.inc({ service: state.config.name, outcome: 'ok' });
+        return r;
+      },
+      (e: unknown) => {
+        stats.errors++;
+        const code = isImsplexError(e) ? e.code : 'UNKNOWN';
+        this.metrics.interactions.inc({ service: state.config.name, outcome: code });
+        if (code === 'IMS_ERR_IN_DOUBT') this.metrics.inDoubt.inc({ service: state.config.name });
+        throw e;
+      },
+    );
+    const settle = () => {
+      stats.inFlight--;
+      const ms = performance.now() - started;
+      stats.totalMs += ms;
+      stats.maxMs = Math.max(stats.maxMs, ms);
+    };
+    done.then(settle, settle);
+    const limit = this.config.manager.asyncRequestTimeout;
+    if (limit <= 0) return done;
+    let timer: unknown;
+    let timedOut = false;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.timers.setTimeout(() => {
+        timedOut = true;
+        reject(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `The asynchronous request has timed out after ${limit} milliseconds.`, { details: { asyncRequestTimeout: limit, service: state.config.name } }));
+      }, limit);
+    });
+    try {
+      return await Promise.race([done, timeout]);
+    } finally {
+      this.timers.clearTimeout(timer);
+      if (timedOut) {
+        // IBM: the backend is not told; discard the late result (end a conversation it opened).
+        done.then(
+          (r) => {
+            if (r.conversation?.open) void this.backend.invoke(state.config, {}, { kind: 'end', id: r.conversation.id, withInput: false }).catch(() => undefined);
+          },
+          () => undefined,
+        );
+      }
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // API operations
+  // ------------------------------------------------------------------------------------------------
+
+  private async handleApi(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const path = req.url.split('?')[0]!;
+    req.zcon = { kind: 'api' };
+    // `<basePath>/api-docs`: the API's OpenAPI document (GET and OPTIONS only).
+    if (path.endsWith('/api-docs')) {
+      const api = this.registry.apiByBasePath(path.slice(0, -'/api-docs'.length));
+      if (api) {
+        req.zcon = { kind: 'docs', api: api.config.name };
+        if (req.method === 'OPTIONS') return reply.code(200).header('allow', 'GET, OPTIONS').send();
+        if (req.method !== 'GET') return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${path}.`, { details: { allow: ['GET', 'OPTIONS'] } }));
+        return reply.type('application/json').send(this.apiDocument(api, baseUrl(req)));
+      }
+    }
+    const m = this.registry.match(req.method, path);
+    if (m === undefined) return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `No API path matches ${req.method} ${path}.`));
+    if ('allow' in m) {
+      if (req.method === 'OPTIONS') return reply.code(200).header('allow', [...m.allow, 'OPTIONS'].join(', ')).send();
+      return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${path}.`, { details: { allow: m.allow } }));
+    }
+    req.zcon = { kind: 'api', api: m.api.config.name, operation: m.operation.operationId };
+    const service = this.registry.services.get(m.operation.service);
+    try {
+      this.admit(req);
+    } catch (e) {
+      return this.sendError(req, reply, e);
+    }
+    this.enter();
+    m.api.inFlight++;
+    try {
+      if (m.api.status !== 'started') throw new ZosConnectError(ZosConnectErrorCode.STOPPED, `API ${m.api.config.name} is stopped.`, { details: { api: m.api.config.name } });
+      if (!service) throw new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `Service ${m.operation.service} is not available.`, { details: { service: m.operation.service } });
+      const { input, step } = this.requestInput(req, m);
+      const result = await this.runService(service, input, step);
+      return this.sendApiResult(req, reply, m, result);
+    } catch (e) {
+      return this.sendError(req, reply, e, { service: m.operation.service });
+    } finally {
+      m.api.inFlight--;
+      this.leave();
+    }
+  }
+
+  private requestInput(req: FastifyRequest, m: RouteMatch): { input: unknown; step: ConversationStep | undefined } {
+    const op = m.operation;
+    const path: Record<string, unknown> = {};
+    const query: Record<string, unknown> = {};
+    const header: Record<string, unknown> = {};
+    const rawQuery = (req.query ?? {}) as Record<string, unknown>;
+    for (const p of op.parameters) {
+      let raw: unknown;
+      if (p.in === 'path') raw = m.params[p.name];
+      else if (p.in === 'query') raw = rawQuery[p.name];
+      else raw = req.headers[p.name];
+      if (Array.isArray(raw)) raw = raw[0];
+      if (raw === undefined) {
+        if (p.required) throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `The required ${p.in} parameter ${p.name} is missing.`, { details: { parameter: p.name, in: p.in } });
+        continue;
+      }
+      const v = coerce(p, String(raw));
+      (p.in === 'path' ? path : p.in === 'query' ? query : header)[p.name] = v;
+    }
+    const body = req.body;
+    if (op.bodyRequired && (body === undefined || body === null)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: a JSON body is required.');
+    if (body !== undefined && body !== null && !isObj(body)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: the body must be a JSON object.');
+    const input = op.request ? evaluate(op.request, { path, query, header, body }) : (body ?? {});
+    let step: ConversationStep | undefined;
+    if (op.conversation === 'start') step = { kind: 'start' };
+    else if (op.conversation === 'continue') step = { kind: 'continue', id: String(path[op.conversationParam!]) };
+    else if (op.conversation === 'end') step = { kind: 'end', id: String(path[op.conversationParam!]), withInput: op.request !== undefined || (isObj(body) && Object.keys(body).length > 0) };
+    return { input, step };
+  }
+
+  private sendApiResult(_req: FastifyRequest, reply: FastifyReply, m: RouteMatch, result: InvokeResult): FastifyReply {
+    const op = m.operation;
+    const scope = { output: result.output, conversation: result.conversation ?? {} };
+    let status = op.status;
+    let body = op.body;
+    for (const c of op.conditions) {
+      const v = evaluate(c.field, scope);
+      const t = c.test;
+      const hit =
+        t.op === 'equals'
+          ? v === t.value
+          : t.op === 'in'
+            ? t.values.includes(v)
+            : t.op === 'matches'
+              ? typeof v === 'string' && t.regex.test(v)
+              : t.op === 'startsWith'
+                ? typeof v === 'string' && v.startsWith(t.value)
+                : v !== undefined && v !== null && v !== '';
+      if (hit) {
+        status = c.status;
+        if (c.body) body = c.body;
+        break;
+      }
+    }
+    const out = body ? evaluate(body, scope) : result.output;
+    if (result.conversation) reply.header('x-zosconnect-conversation-id', result.conversation.id);
+    return reply.code(status).type('application/json').send(out ?? {});
+  }
+
+  private apiDocument(api: ApiState, base: string): Record<string, unknown> {
+    return { ...api.config.document, servers: [{ url: `${base}${api.config.basePath}` }] };
+  }
+
+  private refreshCombinedDoc(): void {
+    const paths: Record<string, unknown> = {};
+    for (const a of this.registry.apis.values()) {
+      const p = a.config.document['paths'];
+      if (isObj(p)) for (const [k, v] of Object.entries(p)) paths[`${a.config.basePath}${k === '/' ? '' : k}`] = v;
+    }
+    for (const k of Object.keys(this.combinedDoc)) delete this.combinedDoc[k];
+    Object.assign(this.combinedDoc, {
+      openapi: '3.0.3',
+      info: { title: 'z/OS Connect APIs', version: '1.0.0', description: [...this.registry.apis.values()].map((a) => `${a.config.name} ${a.config.version}: ${a.config.description}`).join('\n') },
+      servers: [{ url: '/' }],
+      paths,
+    });
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // /zosConnect administration API (spec §2.2)
+  // ------------------------------------------------------------------------------------------------
+
+  private adminRoutes(app: FastifyInstance): void {
+    const guard = <T>(role: Role, fn: (req: FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>, reply: FastifyReply) => T | Promise<T>) => {
+      return async (req: FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>, reply: FastifyReply) => {
+        req.zcon = { kind: 'admin' };
+        try {
+          this.require(req, role);
+          return await fn(req, reply);
+        } catch (e) {
+          return this.sendError(req, reply, e);
+        }
+      };
+    };
+    const notAllowed = (allow: string[]) => async (req: FastifyRequest, reply: FastifyReply) => {
+      req.zcon = { kind: 'admin' };
+      return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${req.url.split('?')[0]}.`, { details: { allow } }));
+    };
+    const serviceOf = (name: string | undefined): ServiceState => {
+      const s = name === undefined ? undefined : this.registry.services.get(name);
+      if (!s) throw new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `Service ${name} is not available.`, { details: { service: name } });
+      return s;
+    };
+    const apiOf = (name: string | undefined): ApiState => {
+      const a = name === undefined ? undefined : this.registry.apis.get(name);
+      if (!a) throw new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `API ${name} is not available.`, { details: { api: name } });
+      return a;
+    };
+    const setStatus = (target: { status: 'started' | 'stopped' }, raw: string | undefined): void => {
+      const v = raw?.toLowerCase();
+      if (v !== 'started' && v !== 'stopped') throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, 'The status query parameter must be started or stopped.', { details: { parameter: 'status' } });
+      target.status = v;
+    };
+
+    app.get('/zosConnect/api-docs', async (req, reply) => {
+      req.zcon = { kind: 'docs' };
+      return reply.type('application/json').send({ ...ADMIN_API_DOC, servers: [{ url: baseUrl(req) }] });
+    });
+
+    // ---- services
+    app.get(
+      '/zosConnect/services',
+      guard('Reader', (req) => ({
+        zosConnectServices: [...this.registry.services.values()].map((s) => ({
+          ServiceName: s.config.name,
+          ServiceDescription: s.config.description,
+          ServiceProvider: SERVICE_PROVIDER,
+          ServiceURL: `${baseUrl(req)}/zosConnect/services/${encodeURIComponent(s.config.name)}`,
+        })),
+      })),
+    );
+    app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url: '/zosConnect/services', handler: notAllowed(['GET']) });
+    app.get(
+      '/zosConnect/services/:service',
+      guard('Reader', (req) => {
+        const s = serviceOf(req.params['service']);
+        const action = req.query['action'];
+        if (action === undefined || action === 'status') return this.serviceDetails(s, baseUrl(req));
+        if (action === 'getRequestSchema') return s.config.requestSchema;
+        if (action === 'getResponseSchema') return s.config.responseSchema;
+        if (action === 'getStatistics') return { serviceName: s.config.name, ...s.stats, averageMs: s.stats.invocations ? s.stats.totalMs / s.stats.invocations : 0 };
+        throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `Unknown action ${action}.`, { details: { parameter: 'action' } });
+      }),
+    );
+    const invokeOrStatus = async (req: FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>, reply: FastifyReply) => {
+      const action = req.query['action'];
+      if (action === 'invoke') return this.invokeService(req, reply, req.params['service']);
+      return guard('Operations', (r) => {
+        const s = serviceOf(r.params['service']);
+        if (action === 'start' || action === 'stop') s.status = action === 'start' ? 'started' : 'stopped';
+        else if (action !== undefined) throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `Unknown action ${action}.`, { details: { parameter: 'action' } });
+        else setStatus(s, r.query['status']);
+        this.logger.info({ service: s.config.name, status: s.status }, 'service status changed');
+        return this.serviceDetails(s, baseUrl(r));
+      })(req, reply);
+    };
+    app.put('/zosConnect/services/:service', invokeOrStatus);
+    app.post('/zosConnect/services/:service', async (req: FastifyRequest<{ Params: Record<string, string>; Querystring: Record<string, string> }>, reply) => {
+      if (req.query['action'] === 'invoke') return this.invokeService(req, reply, req.params['service']);
+      return notAllowed(['GET', 'PUT', 'DELETE'])(req, reply);
+    });
+    app.delete(
+      '/zosConnect/services/:service',
+      guard('Operations', (req) => {
+        const s = serviceOf(req.params['service']);
+        if (s.status !== 'stopped') throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, `Service ${s.config.name} must be stopped before it is deleted.`, { details: { service: s.config.name } });
+        if (s.stats.inFlight > 0) throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, `Service ${s.config.name} still has ${s.stats.inFlight} requests in flight.`);
+        const users = [...this.registry.apis.values()].filter((a) => a.config.operations.some((o) => o.service === s.config.name)).map((a) => a.config.name);
+        this.registry.deleteService(s.config.name);
+        return { name: s.config.name, deleted: true, usedByApis: users };
+      }),
+    );
+    for (const side of ['request', 'response'] as const) {
+      app.get(
+        `/zosConnect/services/:service/schema/${side}`,
+        guard('Reader', (req) => {
+          const s = serviceOf(req.params['service']);
+          return side === 'request' ? s.config.requestSchema : s.config.responseSchema;
+        }),
+      );
+    }
+
+    // ---- APIs
+    app.get(
+      '/zosConnect/apis',
+      guard('Reader', (req) => ({
+        apis: [...this.registry.apis.values()].map((a) => ({ name: a.config.name, version: a.config.version, description: a.config.description, adminUrl: `${baseUrl(req)}/zosConnect/apis/${encodeURIComponent(a.config.name)}` })),
+      })),
+    );
+    app.route({ method: ['POST', 'PUT', 'DELETE', 'PATCH'], url: '/zosConnect/apis', handler: notAllowed(['GET']) });
+    app.get(
+      '/zosConnect/apis/:api',
+      guard('Reader', (req) => this.apiDetails(apiOf(req.params['api']), baseUrl(req))),
+    );
+    app.put(
+      '/zosConnect/apis/:api',
+      guard('Operations', (req) => {
+        const a = apiOf(req.params['api']);
+        setStatus(a, req.query['status']);
+        this.logger.info({ api: a.config.name, status: a.status }, 'API status changed');
+        return this.apiDetails(a, baseUrl(req));
+      }),
+    );
+    app.delete(
+      '/zosConnect/apis/:api',
+      guard('Operations', (req) => {
+        const a = apiOf(req.params['api']);
+        if (a.status !== 'stopped') throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, `API ${a.config.name} must be stopped before it is deleted.`, { details: { api: a.config.name } });
+        if (a.inFlight > 0) throw new ZosConnectError(ZosConnectErrorCode.CONFLICT, `API ${a.config.name} still has ${a.inFlight} requests in flight.`);
+        this.registry.deleteApi(a.config.name);
+        this.refreshCombinedDoc();
+        return { name: a.config.name, deleted: true };
+      }),
+    );
+
+    // ---- server operations (MODIFY PAUSE / RESUME / REFRESH)
+    app.get(
+      '/zosConnect/operations',
+      guard('Reader', () => ({
+        state: this.stateValue,
+        requestsInFlight: this.inFlight,
+        conversationsOpen: this.backend.openConversations,
+        health: this.health(),
+        imsConnections: this.backend.stats(),
+      })),
+    );
+    app.post(
+      '/zosConnect/operations/pause',
+      guard('Operations', () => {
+        this.pause();
+        return { state: this.stateValue };
+      }),
+    );
+    app.post(
+      '/zosConnect/operations/resume',
+      guard('Operations', () => {
+        this.resume();
+        return { state: this.stateValue };
+      }),
+    );
+    app.post(
+      '/zosConnect/operations/refresh',
+      guard('Operations', async () => {
+        try {
+          await this.reload();
+        } catch (e) {
+          if (isImsplexError(e) && e.code === ZosConnectErrorCode.CONFIG) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, e.message, { details: { problems: e.details['problems'] } });
+          throw e;
+        }
+        return { state: this.stateValue, apis: [...this.registry.apis.keys()], services: [...this.registry.services.keys()] };
+      }),
+    );
+  }
+
+  /** `/health` and `/metrics`. */
+  private opsRoutes(app: FastifyInstance): void {
+    app.get('/health', async (req, reply) => {
+      req.zcon = { kind: 'admin' };
+      const h = this.health();
+      return reply.code(h.ready ? 200 : 503).type('application/json').send(h);
+    });
+    app.get('/metrics', async (req, reply) => {
+      req.zcon = { kind: 'admin' };
+      return reply.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    });
+  }
+
+  private serviceDetails(s: ServiceState, base: string): Record<string, unknown> {
+    const url = `${base}/zosConnect/services/${encodeURIComponent(s.config.name)}`;
+    return {
+      zosConnect: {
+        serviceName: s.config.name,
+        serviceDescription: s.config.description,
+        serviceProvider: SERVICE_PROVIDER,
+        version: s.config.version,
+        serviceURL: url,
+        serviceInvokeURL: `${url}?action=invoke`,
+        dataXformProvider: 'DATA_UNAVAILABLE',
+        serviceStatus: s.status === 'started' ? 'Started' : 'Stopped',
+      },
+      [s.config.name]: {
+        connectionRef: s.config.connectionRef,
+        interactionRef: s.config.interactionRef,
+        transactionCode: s.config.trancode,
+        conversational: s.config.conversational,
+      },
+    };
+  }
+
+  private apiDetails(a: ApiState, base: string): Record<string, unknown> {
+    const apiUrl = `${base}${a.config.basePath}`;
+    const services = [...new Set(a.config.operations.map((o) => o.service))];
+    return {
+      name: a.config.name,
+      version: a.config.version,
+      description: a.config.description,
+      status: a.status === 'started' ? 'Started' : 'Stopped',
+      apiUrl,
+      documentation: { swagger: `${apiUrl}/api-docs` },
+      services: services.map((name) => ({ name, uri: `${base}/zosConnect/services/${encodeURIComponent(name)}` })),
+    };
+  }
+
+  /** `POST|PUT /zosConnect/services/{svc}?action=invoke` (and IMSPingService). */
+  private async invokeService(req: FastifyRequest, reply: FastifyReply, name: string | undefined): Promise<FastifyReply> {
+    req.zcon = { kind: 'service', operation: name ?? '' };
+    try {
+      this.admit(req);
+    } catch (e) {
+      return this.sendError(req, reply, e);
+    }
+    this.enter();
+    try {
+      if (name === 'IMSPingService' && !this.registry.services.has(name)) return reply.type('application/json').send(await this.pingIms(req));
+      const s = this.registry.services.get(name ?? '');
+      if (!s) throw new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `Service ${name} is not available.`, { details: { service: name } });
+      if (s.config.conversational) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, `Service ${s.config.name} is conversational: call it through an API with conversation operations.`);
+      const body = req.body;
+      if (body !== undefined && body !== null && !isObj(body)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: the body must be a JSON object.');
+      const r = await this.runService(s, body ?? {});
+      return reply.type('application/json').send(r.output);
+    } catch (e) {
+      return this.sendError(req, reply, e, { service: name ?? '' });
+    } finally {
+      this.leave();
+    }
+  }
+
+  /**
+   * IMSPingService (spec §2.1): with HOSTNAME, PORT and DATASTORE (upper case, all three) it pings that
+   * IMS Connect; otherwise it answers for z/OS Connect itself. Loopback hosts only.
+   */
+  private async pingIms(req: FastifyRequest): Promise<Record<string, unknown>> {
+    const q = (req.query ?? {}) as Record<string, string | undefined>;
+    const host = q['HOSTNAME'];
+    const port = Number(q['PORT']);
+    const ds = q['DATASTORE'];
+    if (!host || !ds || !Number.isInteger(port) || port < 1 || port > 65535) return { message: 'z/OS Connect is running. Give HOSTNAME, PORT and DATASTORE to ping an IMS Connect.' };
+    if (!/^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host) && host !== 'localhost') throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, 'HOSTNAME must be a loopback address (127.0.0.0/8).', { details: { parameter: 'HOSTNAME' } });
+    const client = createClient({ host, port, datastore: ds, maxConnections: 1, connectTimeout: 5000, responseTimeout: 10_000, maxConnectAttempts: 1, timers: this.timers });
+    try {
+      await client.ping();
+      return { message: `IMS Connect at ${host}:${port} answered PING for datastore ${ds.toUpperCase()}.`, hostname: host, port, datastore: ds.toUpperCase() };
+    } finally {
+      await client.destroy();
+    }
+  }
+}
+
+/** Create a server (not yet listening). Throws `ConfigError` when the configuration is invalid. */
+export function createZosConnectServer(options: ZosConnectServerOptions): ZosConnectServer {
+  return new ZosConnectServer(options);
+}
