@@ -8,6 +8,15 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
+// Benchmarks beyond a package's `bench` script that the root run includes.
+const EXTRA = { '@imsplex/ims': ['bench:sharedq'] };
+// Some benchmarks run the boxes from their built dist (what users run): build everything first.
+const build = spawnSync('npx', ['--yes', 'pnpm@12.4.2', 'turbo', 'run', 'build', '--output-logs=errors-only'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' },
+});
+if (build.status !== 0) process.exit(build.status ?? 1);
 const only = process.argv.slice(2);
 const dirs = ['packages', 'apps'].flatMap((g) => readdirSync(join(root, g)).map((d) => join(root, g, d)));
 const rows = [];
@@ -18,13 +27,18 @@ for (const dir of dirs) {
   const json = JSON.parse(readFileSync(pj, 'utf8'));
   if (!json.scripts?.bench) continue;
   if (only.length && !only.some((o) => json.name.endsWith(o))) continue;
-  console.log(`\n=== ${json.name} ===`);
-  const r = spawnSync('npx', ['--yes', 'pnpm@12.4.2', 'run', 'bench'], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  for (const line of (r.stdout ?? '').split('\n')) {
-    if (line.startsWith('@@bench ')) rows.push({ pkg: json.name, ...JSON.parse(line.slice(8)) });
-    else process.stdout.write(line + '\n');
+  for (const script of ['bench', ...(EXTRA[json.name] ?? []).filter((s) => json.scripts[s])]) {
+    console.log(`\n=== ${json.name} ${script} ===`);
+    const r = spawnSync('npx', ['--yes', 'pnpm@12.4.2', 'run', script], { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    for (const line of (r.stdout ?? '').split('\n')) {
+      if (line.startsWith('@@bench ')) rows.push({ pkg: json.name, ...JSON.parse(line.slice(8)) });
+      else process.stdout.write(line + '\n');
+    }
+    if (r.status !== 0) {
+      failed++;
+      console.log(`bench: ${json.name} ${script} exited with ${r.status}`);
+    }
   }
-  if (r.status !== 0) failed++;
 }
 const fmt = (n) => (typeof n === 'number' ? (Math.abs(n) >= 1000 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2)) : String(n ?? ''));
 console.log('\n| package | suite | case | value | baseline | ratio | goal |');
