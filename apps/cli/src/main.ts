@@ -1,1 +1,8 @@
-process.stdout.write('imsplex\n');
+/**
+ * `imsplex` — send transactions, decode captures, run loads and chaos drills, issue operator commands.
+ */
+import { run } from './program.js';
+
+void run(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
