@@ -3,9 +3,9 @@
  * endpoints, safe retries (only before a request was written) and in-doubt reporting.
  */
 import { EventEmitter } from 'node:events';
-import { type CodePage } from '@imsplex/codec';
+import { type CodePage, type ImsReply } from '@imsplex/codec';
 import { ImsConnection, ExchangeError, type AfterAck, type ImsOutput } from './connection.js';
-import { channels, publish } from './diagnostics.js';
+import { channels } from './diagnostics.js';
 import { ClientErrorCode, ImsClientError, ImsInDoubtError, invalidArgument } from './errors.js';
 import {
   clientIdName,
@@ -125,6 +125,10 @@ export class ImsConnectClient extends EventEmitter {
   private closePromise: Promise<void> | undefined;
   private destroyPromise: Promise<void> | undefined;
   private readonly counters = { requests: 0, inDoubt: 0, retries: 0, rsm: 0 };
+  /** Resolved per-call interaction overrides, by their values (an interaction profile is resolved once). */
+  private readonly ioCache = new Map<string, ResolvedInteraction>();
+  /** Validated transaction codes, by the string given. */
+  private readonly trancodes = new Map<string, string>();
 
   constructor(options: ClientOptions) {
     super();
@@ -173,18 +177,41 @@ export class ImsConnectClient extends EventEmitter {
   async sendReceive(request: SendReceiveRequest): Promise<ImsResponse> {
     const io = this.io(request);
     if (!io.datastore) throw invalidArgument('datastore is required (IBM imsDatastoreName)');
-    const trancode = imsName(request.trancode, 'trancode', false);
-    const segments = buildSegments(trancode, request.data, io.codePage, request.dataIncludesTrancode ?? false);
+    const trancode = this.trancode(request.trancode);
+    const data = request.data ?? NO_DATA;
+    const includesTrancode = request.dataIncludesTrancode ?? false;
+    // Text or bytes that make one segment are encoded straight into the request frame; anything
+    // else is split into segments here, once, whatever the retries.
+    const input = !includesTrancode && (typeof data === 'string' || data instanceof Uint8Array) ? { data } : { segments: buildSegments(trancode, data, io.codePage, includesTrancode) };
     this.counters.requests++;
-    return this.withRetry(request.signal, async (conn, written) => {
-      let output: ImsOutput;
+    const signal = request.signal;
+    // withRetry, unrolled for the hot path: no closure and no extra promise per request.
+    for (let attempt = 0; ; attempt++) {
+      const conn = this.takeIdle(signal) ?? (await this.acquire(signal));
       try {
-        output = await conn.sendReceive(io, segments, trancode, request.signal);
+        let output: ImsOutput;
+        try {
+          const reply: ImsReply = await conn.sendReceiveRequest(io, trancode, input, signal);
+          output = conn.sendReceiveOutput(reply, io, trancode);
+        } catch (e) {
+          throw this.classify(e, conn, io, 'send-receive', trancode, NOT_WRITTEN);
+        }
+        if (!output.ackRequired && !output.conversational) {
+          this.release(conn);
+          return this.response(conn, io, output, undefined, undefined, NO_MESSAGES, undefined);
+        }
+        return await this.finishOutput(conn, io, output, request, trancode);
       } catch (e) {
-        throw this.classify(e, conn, io, 'send-receive', trancode, written);
+        if (e instanceof RetryableError) {
+          if (attempt < this.options.maxRetries && !signal?.aborted) {
+            this.counters.retries++;
+            continue;
+          }
+          throw e.error;
+        }
+        throw e;
       }
-      return this.finishOutput(conn, io, output, request, trancode);
-    });
+    }
   }
 
   /**
@@ -209,7 +236,7 @@ export class ImsConnectClient extends EventEmitter {
         throw this.classify(e, conn, io, `send-only-${mode}`, trancode, written);
       }
       this.release(conn);
-      return { clientId: conn.clientId, endpoint: endpointKey(conn.endpoint) };
+      return { clientId: conn.clientId, endpoint: conn.endpointKey };
     });
   }
 
@@ -335,11 +362,52 @@ export class ImsConnectClient extends EventEmitter {
   // Internals
   // ------------------------------------------------------------------------------------------------
 
+  /**
+   * The interaction of a call: the client's defaults, or the defaults with the call's overrides.
+   * Overrides with primitive values (all documented options) are resolved once per distinct set of
+   * values and kept (at most `IO_CACHE_SIZE` sets), so a caller that passes the same interaction
+   * profile on every call pays for validation once.
+   */
   private io(call: InteractionOptions): ResolvedInteraction {
-    const { signal: _s, ...rest } = call as CallOptions & Record<string, unknown>;
-    const keys = Object.keys(rest).filter((k) => INTERACTION_KEYS.has(k) && rest[k] !== undefined);
-    if (keys.length === 0) return this.baseIo;
-    return resolveInteraction(this.defaults, Object.fromEntries(keys.map((k) => [k, rest[k]])) as InteractionOptions);
+    const c = call as Record<string, unknown>;
+    let key: string | undefined;
+    let cacheable = true;
+    for (const k of Object.keys(c)) {
+      if (!INTERACTION_KEYS.has(k)) continue;
+      const v = c[k];
+      if (v === undefined) continue;
+      if ((typeof v === 'object' && v !== null) || typeof v === 'function') cacheable = false;
+      key = `${key === undefined ? '' : `${key}\u0001`}${k}\u0002${typeof v}:${Object.is(v, -0) ? '-0' : String(v)}`;
+    }
+    if (key === undefined) return this.baseIo;
+    if (cacheable) {
+      const hit = this.ioCache.get(key);
+      if (hit !== undefined) return hit;
+    }
+    const overrides: Record<string, unknown> = {};
+    for (const k of Object.keys(c)) if (INTERACTION_KEYS.has(k) && c[k] !== undefined) overrides[k] = c[k];
+    const io = resolveInteraction(this.defaults, overrides as InteractionOptions);
+    if (cacheable) {
+      if (this.ioCache.size >= IO_CACHE_SIZE) this.ioCache.delete(this.ioCache.keys().next().value!);
+      this.ioCache.set(key, io);
+    }
+    return io;
+  }
+
+  /** Validate a transaction code (`imsName`), remembering the codes seen (at most `TRANCODE_CACHE_SIZE`). */
+  private trancode(value: string): string {
+    const hit = typeof value === 'string' ? this.trancodes.get(value) : undefined;
+    if (hit !== undefined) return hit;
+    const name = imsName(value, 'trancode', false);
+    if (this.trancodes.size >= TRANCODE_CACHE_SIZE) this.trancodes.delete(this.trancodes.keys().next().value!);
+    this.trancodes.set(value, name);
+    return name;
+  }
+
+  /** An idle pooled connection at once (nothing to wait for), else undefined: then use `acquire`. */
+  private takeIdle(signal: AbortSignal | undefined): ImsConnection | undefined {
+    if (this.state !== 'open' || signal?.aborted) return undefined;
+    return this.pool.tryAcquire();
   }
 
   private assertOpen(): void {
@@ -371,7 +439,7 @@ export class ImsConnectClient extends EventEmitter {
     this.holdId(clientId);
     try {
       const { stream, endpoint } = await this.endpoints.connect(signal, (endpoint, error) => {
-        publish(channels.connectError, { endpoint: endpointKey(endpoint), error });
+        if (channels.connectError.hasSubscribers) channels.connectError.publish({ endpoint: endpointKey(endpoint), error });
         this.emit('connectError', { endpoint: endpointKey(endpoint), error });
       });
       const conn = new ImsConnection(stream, endpoint, {
@@ -384,11 +452,11 @@ export class ImsConnectClient extends EventEmitter {
         onClose: (c) => {
           this.dropId(c.clientId);
           this.pool.forget(c);
-          this.emit('disconnect', { connectionId: c.id, clientId: c.clientId, endpoint: endpointKey(c.endpoint) });
+          this.emit('disconnect', { connectionId: c.id, clientId: c.clientId, endpoint: c.endpointKey });
         },
       });
-      publish(channels.connected, { connectionId: conn.id, clientId, endpoint: endpointKey(endpoint) });
-      this.emit('connect', { connectionId: conn.id, clientId, endpoint: endpointKey(endpoint) });
+      if (channels.connected.hasSubscribers) channels.connected.publish({ connectionId: conn.id, clientId, endpoint: conn.endpointKey });
+      this.emit('connect', { connectionId: conn.id, clientId, endpoint: conn.endpointKey });
       return conn;
     } catch (e) {
       this.dropId(clientId);
@@ -457,7 +525,7 @@ export class ImsConnectClient extends EventEmitter {
       return e.error;
     }
     this.counters.inDoubt++;
-    return new ImsInDoubtError({ clientId: conn.clientId, commitMode: io.commitMode, interaction, ...(trancode ? { trancode } : {}), endpoint: endpointKey(conn.endpoint) }, e.error);
+    return new ImsInDoubtError({ clientId: conn.clientId, commitMode: io.commitMode, interaction, ...(trancode ? { trancode } : {}), endpoint: conn.endpointKey }, e.error);
   }
 
   /** Answer output that needs it, follow CM0 output, open a conversation handle; release the connection. */
@@ -505,8 +573,25 @@ export class ImsConnectClient extends EventEmitter {
     return this.response(conn, io, first, acknowledged, committed, additional, undefined);
   }
 
-  private response(conn: ImsConnection, io: ResolvedInteraction, output: ImsOutput, acknowledged: ImsResponse['acknowledged'], committed: boolean | undefined, additional: ImsMessage[], conversation: ImsConversation | undefined): ImsResponse {
-    return Object.freeze({ ...toMessage(output, conn.clientId, io.codePage), endpoint: endpointKey(conn.endpoint), acknowledged, committed, additionalOutput: Object.freeze(additional), conversation });
+  private response(conn: ImsConnection, io: ResolvedInteraction, output: ImsOutput, acknowledged: ImsResponse['acknowledged'], committed: boolean | undefined, additional: readonly ImsMessage[], conversation: ImsConversation | undefined): ImsResponse {
+    // One object, fields in the order of `{ ...toMessage(output), endpoint, … }`.
+    return Object.freeze({
+      segments: output.segments,
+      flags: output.flags,
+      ackRequired: output.ackRequired,
+      conversational: output.conversational,
+      asyncOutputAvailable: output.asyncOutputAvailable,
+      protocolLevel: output.protocolLevel,
+      modname: output.modname,
+      generatedClientId: output.generatedClientId,
+      clientId: conn.clientId,
+      text: outputText(output, io.codePage),
+      endpoint: conn.endpointKey,
+      acknowledged,
+      committed,
+      additionalOutput: additional.length === 0 ? NO_MESSAGES : Object.freeze(additional),
+      conversation,
+    });
   }
 
   /** @internal continue a conversation on its connection. */
@@ -642,15 +727,31 @@ class RetryableError extends Error {
   }
 }
 
+/** Distinct per-call interaction override sets kept resolved (oldest dropped first). */
+const IO_CACHE_SIZE = 64;
+/** Distinct transaction code strings kept validated (oldest dropped first). */
+const TRANCODE_CACHE_SIZE = 256;
+const NO_DATA = new Uint8Array(0);
+const NO_MESSAGES: readonly ImsMessage[] = Object.freeze([]);
+/** `written` argument of `classify` for a failure the exchange itself classifies (`ExchangeError.written`). */
+const NOT_WRITTEN: { readonly value: boolean } = Object.freeze({ value: false });
+
 const INTERACTION_KEYS = new Set([
   'exitId', 'codePage', 'datastore', 'commitMode', 'syncLevel', 'interactionTimeout', 'ltermOverrideName', 'racfUserId', 'racfGroupName', 'racfPassword', 'racfApplName',
   'mfsModname', 'returnMfsModname', 'returnClientId', 'rerouteName', 'purgeUndeliverableOutput', 'cancelClientId', 'irmArchitecture',
 ]);
 
-function toMessage(output: ImsOutput, clientId: string, page: CodePage): ImsMessage {
+/** Every segment of `output` decoded with `page`, joined. */
+function outputText(output: ImsOutput, page: CodePage): string {
+  const segments = output.segments;
+  if (segments.length === 1) return page.decode(segments[0]!);
   let text = '';
-  for (const s of output.segments) text += page.decode(s);
-  return Object.freeze({ ...output, clientId, text });
+  for (const s of segments) text += page.decode(s);
+  return text;
+}
+
+function toMessage(output: ImsOutput, clientId: string, page: CodePage): ImsMessage {
+  return Object.freeze({ ...output, clientId, text: outputText(output, page) });
 }
 
 /** Create a client. See `ClientOptions`. */

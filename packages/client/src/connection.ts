@@ -27,7 +27,7 @@ import { ClientErrorCode, ImsClientError, ImsConnectRsmError } from './errors.js
 import { type ResolvedInteraction, type SocketType, type IrmTimerSetting } from './options.js';
 import { Deadline, type Timers } from './timers.js';
 import { endpointKey, type Endpoint } from './transport.js';
-import { buildRequest, PING_TRANCODE, pingSegments, isPingResponse, type RequestSpec, type ResumeMode, type NakOptions } from './wire.js';
+import { buildRequest, FrameBuilder, PING_TRANCODE, pingSegments, isPingResponse, type RequestKind, type RequestSpec, type ResumeMode, type NakOptions, type TemplateKind } from './wire.js';
 
 /** Output of IMS: the data segments of one reply and what its CSM said. */
 export interface ImsOutput {
@@ -103,9 +103,12 @@ export class ImsConnection {
   readonly id = nextConnectionId++;
   readonly clientId: string;
   readonly endpoint: Endpoint;
+  /** `host:port` of the endpoint. */
+  readonly endpointKey: string;
   /** Interactions completed on this connection. */
   interactions = 0;
   private readonly reader: ReplyFrameReader;
+  private readonly frames: FrameBuilder;
   private readonly responseDeadline: Deadline;
   private readonly idleDeadline: Deadline;
   private waiter: { resolve: (r: ImsReply) => void; reject: (e: unknown) => void } | undefined;
@@ -126,7 +129,9 @@ export class ImsConnection {
   ) {
     this.clientId = s.clientId;
     this.endpoint = endpoint;
+    this.endpointKey = endpointKey(endpoint);
     this.reader = new ReplyFrameReader({ llll: true, maxFrameSize: s.maxReplySize });
+    this.frames = new FrameBuilder(s.clientId, s.socketType);
     this.responseDeadline = new Deadline(s.timers, () =>
       this.failWaiter(
         new ImsClientError(ClientErrorCode.RESPONSE_TIMEOUT, `no reply from ${endpointKey(endpoint)} within ${s.responseTimeout} ms (client ID ${this.clientId})`, {
@@ -183,9 +188,22 @@ export class ImsConnection {
    * Continuation input of an open conversation goes through here too.
    */
   async sendReceive(io: ResolvedInteraction, segments: readonly Uint8Array[], trancode: string, signal?: AbortSignal): Promise<ImsOutput> {
-    if (this.pending) throw this.badState('an output is waiting for ACK/NAK');
-    const reply = await this.run({ kind: 'send-receive', io, segments, trancode }, 'reply', signal);
-    const output = this.output(reply!, io);
+    const reply = await this.sendReceiveRequest(io, trancode, { segments }, signal);
+    return this.sendReceiveOutput(reply, io, trancode);
+  }
+
+  /**
+   * @internal The first half of `sendReceive`: write the request (its segments, or `trancode` + `data`
+   * as `buildSegments` would make them) and read the reply. Rejects like `sendReceive`.
+   */
+  sendReceiveRequest(io: ResolvedInteraction, trancode: string, input: { readonly segments: readonly Uint8Array[] } | { readonly data: string | Uint8Array }, signal?: AbortSignal): Promise<ImsReply> {
+    if (this.pending) return Promise.reject(this.badState('an output is waiting for ACK/NAK'));
+    return this.runTemplate('send-receive', io, trancode, input, 'reply', signal) as Promise<ImsReply>;
+  }
+
+  /** @internal The second half of `sendReceive`: the output of its reply (throws for an RSM). */
+  sendReceiveOutput(reply: ImsReply, io: ResolvedInteraction, trancode: string): ImsOutput {
+    const output = this.output(reply, io);
     this.inConversation = output.conversational;
     if (output.ackRequired) {
       this.pending = { kind: output.conversational ? 'conversation' : io.commitMode === 0 ? 'cm0' : 'cm1', output, io, origin: { trancode } };
@@ -197,13 +215,13 @@ export class ImsConnection {
   async sendOnly(io: ResolvedInteraction, segments: readonly Uint8Array[], trancode: string, variant: 'plain' | 'ordered' | 'errors', signal?: AbortSignal): Promise<void> {
     if (this.pending || this.inConversation) throw this.badState('send-only is not allowed with an ACK pending or in a conversation');
     const kind = variant === 'plain' ? 'send-only' : variant === 'ordered' ? 'send-only-ordered' : 'send-only-errors';
-    await this.run({ kind, io, segments, trancode }, 'none', signal);
+    await this.runTemplate(kind, io, trancode, { segments }, 'none', signal);
   }
 
   /** SENDONLYA (`K`): IMS Connect ACKs once IMS enqueued the input. Returns the ACK reply's output. */
   async sendOnlyAck(io: ResolvedInteraction, segments: readonly Uint8Array[], trancode: string, signal?: AbortSignal): Promise<ImsOutput> {
     if (this.pending || this.inConversation) throw this.badState('send-only is not allowed with an ACK pending or in a conversation');
-    const reply = await this.run({ kind: 'send-only-ack', io, segments, trancode }, 'reply', signal);
+    const reply = await this.runTemplate('send-only-ack', io, trancode, { segments }, 'reply', signal);
     // [UNV] the exact bytes of the ACK reply are not documented (spec Uncertain 9): any CSM reply counts.
     return this.output(reply!, io);
   }
@@ -355,7 +373,7 @@ export class ImsConnection {
   }
 
   private protocolError(why: string, cause?: unknown): ImsClientError {
-    return new ImsClientError(ClientErrorCode.PROTOCOL, `${why} (client ID ${this.clientId}, ${endpointKey(this.endpoint)})`, { cause, details: { clientId: this.clientId } });
+    return new ImsClientError(ClientErrorCode.PROTOCOL, `${why} (client ID ${this.clientId}, ${this.endpointKey})`, { cause, details: { clientId: this.clientId } });
   }
 
   private rsmError(reply: StatusReply): ImsConnectRsmError {
@@ -406,50 +424,91 @@ export class ImsConnection {
    * Write one request frame and (optionally) read one reply. Failures are `ExchangeError`s that say
    * whether the request was written.
    */
-  private async run(spec: Omit<RequestSpec, 'clientId' | 'socketType'>, expect: 'reply' | 'none', signal?: AbortSignal, noResponseTimeout = false): Promise<ImsReply | undefined> {
-    if (this.closedFlag || this.stream.destroyed || this.stream.writableEnded) {
-      throw new ExchangeError(this.closeError ?? new ImsClientError(ClientErrorCode.SOCKET, 'connection is closed'), false);
-    }
-    if (this.busyFlag) throw new ExchangeError(this.badState('another interaction is running on this connection'), false);
-    if (this.unsolicited) {
-      const u = this.unsolicited;
-      this.unsolicited = undefined;
-      throw new ExchangeError(u.kind === 'status' ? this.rsmError(u) : this.protocolError('IMS Connect sent an unexpected reply'), false);
-    }
+  private run(spec: Omit<RequestSpec, 'clientId' | 'socketType'>, expect: 'reply' | 'none', signal?: AbortSignal, noResponseTimeout = false): Promise<ImsReply | undefined> {
+    const blocked = this.blocked();
+    if (blocked) return Promise.reject(blocked);
     let frame: Uint8Array;
     try {
       frame = buildRequest({ ...spec, clientId: this.clientId, socketType: this.s.socketType } as RequestSpec);
     } catch (e) {
-      throw new ExchangeError(e, false);
+      return Promise.reject(new ExchangeError(e, false));
     }
-    this.busyFlag = true;
-    this.reader.llll = spec.io.exitId === '*SAMPL1*';
-    const started = Date.now();
-    publish(channels.request, { connectionId: this.id, clientId: this.clientId, endpoint: endpointKey(this.endpoint), kind: spec.kind, trancode: spec.trancode, bytes: frame.length });
-    let written = false;
-    const onAbort = () => this.destroy(signal!.reason);
+    return this.exchange(frame, spec.io.exitId, spec.kind, spec.trancode, expect, signal, noResponseTimeout);
+  }
+
+  /** `run` for a data-carrying request, built from the connection's cached IRM (`FrameBuilder`). */
+  private runTemplate(
+    kind: TemplateKind,
+    io: ResolvedInteraction,
+    trancode: string,
+    input: { readonly segments: readonly Uint8Array[] } | { readonly data: string | Uint8Array },
+    expect: 'reply' | 'none',
+    signal?: AbortSignal,
+  ): Promise<ImsReply | undefined> {
+    const blocked = this.blocked();
+    if (blocked) return Promise.reject(blocked);
+    let frame: Uint8Array;
     try {
-      if (signal?.aborted) throw signal.reason;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      frame = this.frames.frame(kind, io, trancode, input);
+    } catch (e) {
+      return Promise.reject(new ExchangeError(e, false));
+    }
+    return this.exchange(frame, io.exitId, kind, trancode, expect, signal, false);
+  }
+
+  /** Why no exchange can start now (closed, busy, an unsolicited reply to report), or undefined. */
+  private blocked(): ExchangeError | undefined {
+    if (this.closedFlag || this.stream.destroyed || this.stream.writableEnded) {
+      return new ExchangeError(this.closeError ?? new ImsClientError(ClientErrorCode.SOCKET, 'connection is closed'), false);
+    }
+    if (this.busyFlag) return new ExchangeError(this.badState('another interaction is running on this connection'), false);
+    if (this.unsolicited) {
+      const u = this.unsolicited;
+      this.unsolicited = undefined;
+      return new ExchangeError(u.kind === 'status' ? this.rsmError(u) : this.protocolError('IMS Connect sent an unexpected reply'), false);
+    }
+    return undefined;
+  }
+
+  /** Write `frame` (one write) and read one reply unless `expect` is `none`. */
+  private async exchange(frame: Uint8Array, exitId: ResolvedInteraction['exitId'], kind: RequestKind, trancode: string | undefined, expect: 'reply' | 'none', signal: AbortSignal | undefined, noResponseTimeout: boolean): Promise<ImsReply | undefined> {
+    this.busyFlag = true;
+    this.reader.llll = exitId === '*SAMPL1*';
+    const started = Date.now();
+    if (channels.request.hasSubscribers) channels.request.publish({ connectionId: this.id, clientId: this.clientId, endpoint: this.endpointKey, kind, trancode, bytes: frame.length });
+    let written = false;
+    let onAbort: (() => void) | undefined;
+    try {
+      if (signal !== undefined) {
+        if (signal.aborted) throw signal.reason;
+        onAbort = () => this.destroy(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
       written = true;
       const flushed = this.stream.write(frame);
+      if (expect === 'none') {
+        if (!flushed) await this.drain();
+        this.interactions++;
+        return undefined;
+      }
       // 'data' events are asynchronous, so registering for the reply after write() misses nothing.
-      const replyPromise = expect === 'reply' ? this.nextReply() : undefined;
-      replyPromise?.catch(() => undefined);
-      if (!flushed) await this.drain();
+      const replyPromise = this.nextReply();
+      if (!flushed) {
+        replyPromise.catch(() => undefined);
+        await this.drain();
+      }
       this.interactions++;
-      if (expect === 'none') return undefined;
       if (!noResponseTimeout) this.responseDeadline.arm(this.s.responseTimeout);
-      const reply = await replyPromise!;
-      publish(channels.response, { connectionId: this.id, clientId: this.clientId, kind: spec.kind, status: reply.kind === 'status' ? reply.rsm : undefined, ms: Date.now() - started });
+      const reply = await replyPromise;
+      if (channels.response.hasSubscribers) channels.response.publish({ connectionId: this.id, clientId: this.clientId, kind, status: reply.kind === 'status' ? reply.rsm : undefined, ms: Date.now() - started });
       return reply;
     } catch (e) {
       // A failed exchange after the write leaves the stream out of step: never reuse it.
       if (written && !this.closedFlag) this.destroy();
-      publish(channels.error, { connectionId: this.id, clientId: this.clientId, kind: spec.kind, written, error: e });
+      publish(channels.error, { connectionId: this.id, clientId: this.clientId, kind, written, error: e });
       throw new ExchangeError(e, written);
     } finally {
-      signal?.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) signal!.removeEventListener('abort', onAbort);
       this.responseDeadline.clear();
       this.idleDeadline.clear();
       this.busyFlag = false;
@@ -500,11 +559,14 @@ export class ImsConnection {
       return;
     }
     if (this.waiter) {
-      // The reply has started: the response timeout is met, the idle timeout now guards the rest.
+      // The reply has started: the response timeout is met, the idle timeout now guards the rest
+      // (armed only while the reply is incomplete: a reply that arrives whole needs no timer).
       this.responseDeadline.clear();
-      if (this.idleDeadline.armed) this.idleDeadline.refresh();
-      else this.idleDeadline.arm(this.s.idleTimeout);
       this.tryDeliver();
+      if (this.waiter) {
+        if (this.idleDeadline.armed) this.idleDeadline.refresh();
+        else this.idleDeadline.arm(this.s.idleTimeout);
+      }
       return;
     }
     // Bytes nobody asked for: IMS Connect's SNDONLYE error RSM, or a protocol violation.
@@ -550,10 +612,10 @@ export class ImsConnection {
     }
     this.closedFlag = true;
     this.closeError ??= error;
-    this.responseDeadline.clear();
-    this.idleDeadline.clear();
+    this.responseDeadline.dispose();
+    this.idleDeadline.dispose();
     this.failWaiter(this.closeError, false);
-    publish(channels.disconnect, { connectionId: this.id, clientId: this.clientId, endpoint: endpointKey(this.endpoint) });
+    if (channels.disconnect.hasSubscribers) channels.disconnect.publish({ connectionId: this.id, clientId: this.clientId, endpoint: this.endpointKey });
     this.s.onClose?.(this);
   }
 }
@@ -567,7 +629,8 @@ function isTimerRsm(reply: StatusReply): boolean {
 function toOutput(reply: DataReply): ImsOutput {
   const f = reply.csm.flags;
   return Object.freeze({
-    segments: reply.segments.map((s) => s.slice()),
+    // Views into the reply frame, which the framer copied out for this reply alone: no second copy.
+    segments: reply.segments,
     flags: f,
     ackRequired: ackRequired(f),
     conversational: (f & StatusFlag.CONVERSATIONAL) !== 0,

@@ -170,6 +170,31 @@ export class Pool<R extends PoolResource> {
   }
 
   /**
+   * `acquire` without waiting: an idle resource when one can be handed out at once (the pool is
+   * open, nobody waits, and the resource needs no health check now), else undefined — then call
+   * `acquire`. Same bookkeeping and order (most recently released first) as `acquire`.
+   */
+  tryAcquire(): R | undefined {
+    if (this.state !== 'open' || this.waiters.length !== 0) return undefined;
+    const idle = this.idle;
+    while (idle.length > 0) {
+      const entry = idle[idle.length - 1]!;
+      const r = entry.resource;
+      if (r.closed) {
+        idle.pop();
+        this.counters.destroyed++;
+        continue;
+      }
+      if (this.checkDue(entry)) return undefined;
+      idle.pop();
+      this.busy.add(r);
+      this.counters.acquired++;
+      return r;
+    }
+    return undefined;
+  }
+
+  /**
    * Give a resource back. `reusable: false` (or a closed resource) destroys it; a waiter then gets a
    * fresh one if the pool may grow.
    */
@@ -280,8 +305,7 @@ export class Pool<R extends PoolResource> {
       return undefined;
     }
     this.busy.add(r);
-    const due = this.s.check !== undefined && this.s.checkIdleAfter >= 0 && this.s.clock() - entry.since >= this.s.checkIdleAfter;
-    if (due) {
+    if (this.checkDue(entry)) {
       try {
         await this.s.check!(r, this.linkSignal(signal));
       } catch (e) {
@@ -295,6 +319,11 @@ export class Pool<R extends PoolResource> {
     }
     this.counters.acquired++;
     return r;
+  }
+
+  /** True when the idle resource must pass the health check before it is handed out. */
+  private checkDue(entry: IdleEntry<R>): boolean {
+    return this.s.check !== undefined && this.s.checkIdleAfter >= 0 && this.s.clock() - entry.since >= this.s.checkIdleAfter;
   }
 
   private nextWaiter(): Waiter<R> | undefined {

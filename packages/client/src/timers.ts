@@ -33,12 +33,28 @@ export const defaultTimers: Timers = {
 export const defaultClock: Clock = () => Date.now();
 
 /**
- * One named timeout that can be armed, refreshed (restarted with the same delay) and cleared. It
- * keeps a single callback, so refreshing on every chunk of a reply costs one clear + one set.
+ * One named timeout that can be armed, refreshed (restarted with the same delay) and cleared.
+ *
+ * Built for a timeout that is armed and cleared once per request: when the `Timers` handle supports
+ * `refresh()` (Node's `Timeout`, and the fake timers of vitest/sinon), the first `arm` creates one
+ * timer and later arms with the same delay only `refresh()` it; `clear` merely disarms it, and a
+ * disarmed timer that runs out does nothing. So a request costs no timer allocation, no closure and
+ * no clear. Handles without `refresh()` (a plain `Timers` implementation) get a new timer per arm and a
+ * real `clearTimeout` per clear, as before. `dispose()` cancels for good (on connection close), so a
+ * pending disarmed timer never keeps a closed connection reachable.
  */
 export class Deadline {
   private handle: TimerHandle | undefined;
   private ms = 0;
+  /** True between `arm` (with a finite delay) and `clear`/expiry. */
+  private active = false;
+  /** The pending handle can be restarted with `refresh()`. */
+  private refreshable = false;
+  /** `globalThis.setTimeout` when the handle was made: fake timers installed since then get a new handle. */
+  private madeWith: unknown;
+  /** Which handle may fire: a cancelled one that still runs (cleared by another implementation) does nothing. */
+  private generation = 0;
+
   constructor(
     private readonly timers: Timers,
     private readonly onExpire: () => void,
@@ -46,30 +62,69 @@ export class Deadline {
 
   /** Arm with `ms` (0 or Infinity = never). Replaces any armed timer. */
   arm(ms: number): void {
-    this.clear();
+    if (!(ms > 0 && Number.isFinite(ms))) {
+      this.clear();
+      this.ms = ms;
+      return;
+    }
+    if (this.refreshable && this.ms === ms && this.madeWith === globalThis.setTimeout) {
+      (this.handle as { refresh(): unknown }).refresh();
+      this.active = true;
+      return;
+    }
+    this.cancel();
     this.ms = ms;
-    if (ms > 0 && Number.isFinite(ms)) this.handle = this.timers.setTimeout(() => this.fire(), ms);
+    this.schedule();
+    this.active = true;
   }
 
   /** Restart with the last delay, if armed. */
   refresh(): void {
-    if (this.handle === undefined) return;
-    this.timers.clearTimeout(this.handle);
-    this.handle = this.timers.setTimeout(() => this.fire(), this.ms);
+    if (!this.active) return;
+    if (this.refreshable && this.madeWith === globalThis.setTimeout) {
+      (this.handle as { refresh(): unknown }).refresh();
+      return;
+    }
+    this.cancel();
+    this.schedule();
   }
 
   /** Disarm. */
   clear(): void {
-    if (this.handle !== undefined) this.timers.clearTimeout(this.handle);
-    this.handle = undefined;
+    this.active = false;
+    // A refreshable timer stays scheduled, disarmed: the next `arm` restarts it instead of creating one.
+    if (!this.refreshable) this.cancel();
+  }
+
+  /** Disarm and cancel the underlying timer (the owner is done with this deadline). */
+  dispose(): void {
+    this.active = false;
+    this.cancel();
   }
 
   get armed(): boolean {
-    return this.handle !== undefined;
+    return this.active;
   }
 
-  private fire(): void {
+  private schedule(): void {
+    const generation = ++this.generation;
+    this.handle = this.timers.setTimeout(() => this.fire(generation), this.ms);
+    this.madeWith = globalThis.setTimeout;
+    this.refreshable = typeof (this.handle as { refresh?: unknown } | null)?.refresh === 'function';
+  }
+
+  private cancel(): void {
+    if (this.handle !== undefined) this.timers.clearTimeout(this.handle);
     this.handle = undefined;
+    this.refreshable = false;
+    this.generation++;
+  }
+
+  private fire(generation: number): void {
+    if (generation !== this.generation) return; // a cancelled handle
+    if (!this.refreshable) this.handle = undefined;
+    if (!this.active) return; // disarmed since it was scheduled
+    this.active = false;
     this.onExpire();
   }
 }

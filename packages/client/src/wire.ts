@@ -1,15 +1,25 @@
 /**
  * The client's bridge to `@imsplex/codec`: it turns an interaction (what the client wants to send)
- * into request bytes with the codec's `buildRequest` / `encodeRequest`. No byte layout or protocol
- * constant is defined here; they all come from the codec.
+ * into request bytes with the codec's `buildRequest` / `encodeRequest` / `encodeIrm` /
+ * `writeSegments`. No protocol constant is defined here; they all come from the codec. The one layout
+ * fact used directly is the message order `LLLL | IRM | segments`, to assemble a frame from a cached
+ * IRM (`FrameBuilder`, tested byte for byte against `buildRequest`).
  */
 import {
   CodecError,
+  END_OF_MESSAGE,
+  LLLL_SIZE,
+  LLZZ_SIZE,
+  MAX_SEGMENT_DATA,
   PING_REQUEST_TEXT,
+  TRANCODE_LENGTH,
   buildRequest as codecBuildRequest,
   buildSegmentData,
+  encodeIrm,
   encodeRequest,
+  segmentsSize,
   segmentsText,
+  writeSegments,
   type BuildRequestOptions,
   type CodePage,
   type MessageType,
@@ -90,8 +100,8 @@ const SOCKET: Readonly<Record<SocketType, NonNullable<BuildRequestOptions['socke
   'non-persistent': 'NON_PERSISTENT',
 };
 
-/** Build the bytes of one request (LLLL | IRM | segments | X'00040000'). */
-export function buildRequest(spec: RequestSpec): Uint8Array {
+/** The codec's `buildRequest` options for one request. */
+function requestOptions(spec: RequestSpec): BuildRequestOptions {
   const { io, kind } = spec;
   const carriesData = kind === 'send-receive' || kind.startsWith('send-only');
   const o: BuildRequestOptions = {
@@ -140,11 +150,111 @@ export function buildRequest(spec: RequestSpec): Uint8Array {
       o.flags = { ...o.flags, f3: { ...o.flags!.f3, reroute: true } };
     }
   }
+  return o;
+}
+
+function buildError(kind: RequestKind, e: unknown): unknown {
+  return e instanceof CodecError ? new ImsClientError(ClientErrorCode.INVALID_ARGUMENT, `cannot build the ${kind} request: ${e.message}`, { cause: e }) : e;
+}
+
+/** Build the bytes of one request (LLLL | IRM | segments | X'00040000'). */
+export function buildRequest(spec: RequestSpec): Uint8Array {
   try {
-    return encodeRequest(codecBuildRequest(o), { ebcdicPage: io.codePage.ebcdic ? io.codePage : undefined });
+    return encodeRequest(codecBuildRequest(requestOptions(spec)), { ebcdicPage: spec.io.codePage.ebcdic ? spec.io.codePage : undefined });
   } catch (e) {
-    if (e instanceof CodecError) throw new ImsClientError(ClientErrorCode.INVALID_ARGUMENT, `cannot build the ${kind} request: ${e.message}`, { cause: e });
-    throw e;
+    throw buildError(spec.kind, e);
+  }
+}
+
+/** The request kinds whose IRM depends only on the interaction, the trancode and the connection. */
+export type TemplateKind = 'send-receive' | 'send-only' | 'send-only-ordered' | 'send-only-ack' | 'send-only-errors';
+
+/** Most IRM templates one connection keeps (interaction profiles × trancodes × kinds). */
+const MAX_TEMPLATES = 256;
+
+/**
+ * Request frames for one connection, built from cached IRMs.
+ *
+ * The IRM of a data-carrying request (send-receive, send-only) depends only on the resolved
+ * interaction, the request kind, the trancode and the connection's client ID and socket type; the
+ * data segments are all that change between requests. So the IRM is encoded once by the codec
+ * (`buildRequest` + `encodeIrm`, exactly the bytes `encodeRequest` writes) and kept; each request
+ * then allocates its frame once, writes LLLL, copies the IRM and encodes the trancode and data
+ * straight into the frame, with the codec's `writeSegments` writing LL/ZZ and the end-of-message
+ * marker. The result is byte-identical to `buildRequest` (tested).
+ *
+ * Interaction objects are the cache key (the client hands out one frozen object per interaction
+ * profile); the cache holds at most `MAX_TEMPLATES` IRMs and is emptied when full. Connections on
+ * transaction and non-persistent sockets, which carry one interaction, build without caching.
+ */
+export class FrameBuilder {
+  private readonly irms = new Map<ResolvedInteraction, Map<string, Uint8Array>>();
+  private count = 0;
+
+  constructor(
+    private readonly clientId: string,
+    private readonly socketType: SocketType,
+  ) {}
+
+  /** The encoded IRM (no LLLL) of a `kind` request for `trancode` with interaction `io`. */
+  irm(kind: TemplateKind, io: ResolvedInteraction, trancode: string): Uint8Array {
+    let byKey = this.irms.get(io);
+    const key = kind === 'send-receive' ? trancode : `${kind}\u0000${trancode}`;
+    const hit = byKey?.get(key);
+    if (hit !== undefined) return hit;
+    let irm: Uint8Array;
+    try {
+      const request = codecBuildRequest(requestOptions({ kind, io, trancode, clientId: this.clientId, socketType: this.socketType }));
+      irm = encodeIrm(request.irm, request.exit, { codeSet: request.codeSet, ebcdicPage: io.codePage.ebcdic ? io.codePage : undefined });
+    } catch (e) {
+      throw buildError(kind, e);
+    }
+    // Only a frozen interaction (what `resolveInteraction` returns) is known not to change, and only
+    // a persistent socket carries requests enough to repay the cache.
+    if (this.socketType !== 'persistent' || !Object.isFrozen(io)) return irm;
+    if (this.count >= MAX_TEMPLATES) {
+      this.irms.clear();
+      this.count = 0;
+      byKey = undefined;
+    }
+    if (byKey === undefined) this.irms.set(io, (byKey = new Map()));
+    byKey.set(key, irm);
+    this.count++;
+    return irm;
+  }
+
+  /**
+   * The frame of a `kind` request: its IRM, then `trancode` (blank-padded to 8) and `data` as one
+   * segment when they fit one (else the data as `buildSegments` splits it), or `segments` as given.
+   */
+  frame(kind: TemplateKind, io: ResolvedInteraction, trancode: string, input: { readonly segments: readonly Uint8Array[] } | { readonly data: string | Uint8Array }): Uint8Array {
+    const irm = this.irm(kind, io, trancode);
+    const irmEnd = LLLL_SIZE + irm.length;
+    let out: Buffer;
+    if ('segments' in input) {
+      const total = irmEnd + segmentsSize(input.segments);
+      out = Buffer.allocUnsafe(total);
+      try {
+        writeSegments(input.segments, out, irmEnd);
+      } catch (e) {
+        throw buildError(kind, e);
+      }
+    } else {
+      const data = input.data;
+      // Trancode and data are written where the segment's data goes; `writeSegments` then adds LL/ZZ
+      // and the end-of-message marker around them (copying the segment onto itself).
+      const segment = TRANCODE_LENGTH + data.length;
+      if (segment > MAX_SEGMENT_DATA) return this.frame(kind, io, trancode, { segments: buildSegments(trancode, data, io.codePage, false) });
+      const at = irmEnd + LLZZ_SIZE;
+      out = Buffer.allocUnsafe(at + segment + END_OF_MESSAGE.length);
+      io.codePage.encodeInto(trancode, out, at, TRANCODE_LENGTH);
+      if (typeof data === 'string') io.codePage.encodeInto(data, out, at + TRANCODE_LENGTH, data.length);
+      else out.set(data, at + TRANCODE_LENGTH);
+      writeSegments([out.subarray(at, at + segment)], out, irmEnd);
+    }
+    out.writeUInt32BE(out.length, 0); // LLLL: the total length, counting itself
+    out.set(irm, LLLL_SIZE);
+    return out;
   }
 }
 

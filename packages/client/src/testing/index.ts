@@ -37,6 +37,7 @@ import {
   segmentsText,
   statusReply,
   trancodeOf,
+  type DataReply,
   type ImsReply,
   type ImsRequest,
   type MessageType,
@@ -45,6 +46,7 @@ import {
 import { type Connector, type Endpoint } from '../transport.js';
 import { PING_RESPONSE_MESSAGE_ID } from '../wire.js';
 import { defaultTimers, type TimerHandle, type Timers } from '../timers.js';
+import { invalidArgument } from '../errors.js';
 
 /** What a transaction handler sees. */
 export interface TestTransaction {
@@ -106,6 +108,11 @@ export interface TestImsConnectOptions {
    * Default true (fast tests); single-wait and auto always wait for output or their timer.
    */
   readonly immediateTimeouts?: boolean;
+  /**
+   * How many of the most recent requests `requests` and `frames` keep (older ones are dropped).
+   * Default 10,000: enough for any test, bounded for long runs such as benchmarks.
+   */
+  readonly maxRecorded?: number;
 }
 
 /** Counters of the test server. */
@@ -129,9 +136,9 @@ export interface TestImsConnect {
   holdQueue(tpipe: string): readonly (readonly Uint8Array[])[];
   /** Answer the next send-receive (optionally only for `trancode`) with this RSM. */
   injectRsm(rsm: { returnCode: number; reasonCode: number; trancode?: string }): void;
-  /** Every request decoded, in arrival order. */
+  /** Every request decoded, in arrival order (the last `maxRecorded`). */
   readonly requests: readonly ImsRequest[];
-  /** Every request frame as received (bytes), in arrival order. */
+  /** Every request frame as received (bytes), in arrival order (the last `maxRecorded`). */
   readonly frames: readonly Uint8Array[];
   /** Client IDs of the open connections. */
   activeClientIds(): string[];
@@ -148,6 +155,22 @@ type Pending =
   | { kind: 'resume'; mode: ResumeKind; tpipe: string; message: Uint8Array[] };
 
 type ResumeKind = 'single' | 'single-wait' | 'no-auto' | 'auto';
+
+/** What a transaction handler produced. */
+interface RanResult {
+  readonly output: Uint8Array[];
+  readonly conversation?: { readonly spa?: unknown };
+  readonly rsm?: { readonly returnCode: number; readonly reasonCode: number };
+  readonly drop?: boolean;
+  readonly modname?: string;
+}
+/** A handler's result, or no handler for the transaction code. */
+type RunResult = RanResult | { readonly unknown: true };
+const UNKNOWN: RunResult = Object.freeze({ unknown: true as const });
+
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
 
 const SOCKET_PERSISTENT = SocketType.PERSISTENT;
 
@@ -166,6 +189,8 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
   const page = getCodePage((options.codePage ?? 'cp037') as Parameters<typeof getCodePage>[0]);
   const timers = options.timers ?? defaultTimers;
   const immediate = options.immediateTimeouts ?? true;
+  const maxRecorded = options.maxRecorded ?? 10_000;
+  if (!Number.isInteger(maxRecorded) || maxRecorded < 1) throw invalidArgument(`maxRecorded must be a positive integer; got ${String(maxRecorded)}`, { option: 'maxRecorded', value: maxRecorded });
   const queues = new Map<string, Uint8Array[][]>();
   const queueWaiters = new Map<string, Set<() => void>>();
   const injected: { returnCode: number; reasonCode: number; trancode?: string }[] = [];
@@ -176,8 +201,24 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
   const servers = new Set<net.Server>();
   const counters = { connections: 0, requests: 0, acks: 0, naks: 0 };
 
-  const toSegments = (o: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Uint8Array[] =>
-    (typeof o === 'string' || o instanceof Uint8Array ? [o] : [...o]).map((p) => (typeof p === 'string' ? page.encode(p) : p));
+  const toSegments = (o: string | Uint8Array | ReadonlyArray<string | Uint8Array>): Uint8Array[] => {
+    if (typeof o === 'string') return [page.encode(o)];
+    if (o instanceof Uint8Array) return [o];
+    const out: Uint8Array[] = [];
+    for (const p of o) out.push(typeof p === 'string' ? page.encode(p) : p);
+    return out;
+  };
+  /** A handler's answer in one shape. */
+  const handlerResult = (r: HandlerResult): RunResult => {
+    if (typeof r === 'string' || r instanceof Uint8Array || Array.isArray(r)) return { output: toSegments(r as string) };
+    const o = r as Exclude<HandlerResult, string | Uint8Array | ReadonlyArray<string | Uint8Array>>;
+    const out: { -readonly [K in keyof RanResult]: RanResult[K] } = { output: o.output === undefined ? [] : toSegments(o.output) };
+    if (o.conversation) out.conversation = o.conversation;
+    if (o.rsm) out.rsm = o.rsm;
+    if (o.drop) out.drop = true;
+    if (o.modname) out.modname = o.modname;
+    return out;
+  };
 
   const queueOf = (tpipe: string): Uint8Array[][] => {
     let q = queues.get(tpipe);
@@ -201,7 +242,10 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
     private pending: Pending | undefined;
     private conversation: { trancode: string; step: number; spa: unknown } | undefined;
     private waiting: { cancel: () => void } | undefined;
-    private chain: Promise<void> = Promise.resolve();
+    /** Frames received and not yet handled, in order; handled one at a time (`pump`). */
+    private readonly queue: Uint8Array[] = [];
+    private pumping = false;
+    private readonly pumpBound = (): void => this.pump();
     private closed = false;
     private llll = true;
     private codeSet: 'ebcdic' | 'ascii' = 'ebcdic';
@@ -224,10 +268,34 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
         this.fail(e);
         return;
       }
-      for (const frame of got) {
-        const copy = frame.slice();
-        this.chain = this.chain.then(() => this.handle(copy)).catch((e: unknown) => this.fail(e));
+      for (const frame of got) this.queue.push(frame.slice());
+      if (got.length > 0 && !this.pumping) {
+        this.pumping = true;
+        // Handle on a later tick, never inside the 'data' event (the writer's write() may emit it).
+        queueMicrotask(this.pumpBound);
       }
+    }
+
+    /** Handle queued frames in order; a frame whose handling is asynchronous resumes the pump when done. */
+    private pump(): void {
+      while (this.queue.length > 0) {
+        const frame = this.queue.shift()!;
+        let done: void | Promise<void>;
+        try {
+          done = this.handle(frame);
+        } catch (e) {
+          this.fail(e);
+          continue;
+        }
+        if (done !== undefined) {
+          done.then(this.pumpBound, (e: unknown) => {
+            this.fail(e);
+            this.pump();
+          });
+          return;
+        }
+      }
+      this.pumping = false;
     }
 
     private fail(e: unknown): void {
@@ -282,11 +350,15 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
       if (!this.stream.destroyed) this.stream.destroy();
     }
 
-    private async handle(frame: Uint8Array): Promise<void> {
+    /** Handle one request; a promise when the answer waits for an asynchronous handler. */
+    private handle(frame: Uint8Array): void | Promise<void> {
       if (this.closed) return;
       frames.push(frame);
+      // shift() on a fast array is O(1) in V8 (left-trimming), so the bound costs nothing.
+      if (frames.length > maxRecorded) frames.shift();
       const req = decodeRequest(frame, { allowEmpty: false });
       requests.push(req);
+      if (requests.length > maxRecorded) requests.shift();
       counters.requests++;
       this.llll = req.exit.id !== '*SAMPLE*';
       this.codeSet = req.codeSet;
@@ -362,30 +434,45 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
       };
     }
 
-    private async run(tx: TestTransaction): Promise<{ output: Uint8Array[]; conversation?: { spa?: unknown }; rsm?: { returnCode: number; reasonCode: number }; drop?: boolean; modname?: string } | { unknown: true }> {
+    /** Run the handler; the result is a promise only when the handler's is (no await for plain values). */
+    private run(tx: TestTransaction): RunResult | Promise<RunResult> {
       const h = handlers.get(tx.trancode.toUpperCase());
-      if (!h) return { unknown: true };
-      const r = await h(tx);
-      if (typeof r === 'string' || r instanceof Uint8Array || Array.isArray(r)) return { output: toSegments(r as string) };
-      const o = r as Exclude<HandlerResult, string | Uint8Array | ReadonlyArray<string | Uint8Array>>;
-      return { output: o.output === undefined ? [] : toSegments(o.output), ...(o.conversation ? { conversation: o.conversation } : {}), ...(o.rsm ? { rsm: o.rsm } : {}), ...(o.drop ? { drop: true } : {}), ...(o.modname ? { modname: o.modname } : {}) };
+      if (!h) return UNKNOWN;
+      const r = h(tx);
+      return isThenable(r) ? Promise.resolve(r).then(handlerResult) : handlerResult(r);
     }
 
-    private async sendReceive(req: ImsRequest, user: SampleUserPart): Promise<void> {
-      if (this.pending) return this.status(ReturnCode.IMS_CONNECT_ERROR, ReasonCode.PROTOCOL_ERROR);
+    private sendReceive(req: ImsRequest, user: SampleUserPart): void | Promise<void> {
+      const result = this.sendReceiveStart(req, user);
+      if (result === undefined) return;
+      const [tx, ran] = result;
+      if (isThenable(ran)) return Promise.resolve(ran).then((r) => this.sendReceiveFinish(user, tx, r));
+      this.sendReceiveFinish(user, tx, ran);
+    }
+
+    /** The synchronous part of a send-receive: PING, injected RSMs, then the handler's result. */
+    private sendReceiveStart(req: ImsRequest, user: SampleUserPart): [TestTransaction, RunResult | Promise<RunResult>] | undefined {
+      if (this.pending) {
+        this.status(ReturnCode.IMS_CONNECT_ERROR, ReasonCode.PROTOCOL_ERROR);
+        return undefined;
+      }
       const trancode = trancodeOf(req.segments, page);
       if (user.trancode === 'PING' && segmentsText(req.segments, page) === PING_REQUEST_TEXT) {
         this.send({ kind: 'data', segments: [page.encode(`${PING_RESPONSE_MESSAGE_ID} *PING RESPONSE*`)], csm: csm() });
         this.interactionDone();
         return;
       }
-      const inj = injected.findIndex((i) => i.trancode === undefined || i.trancode === trancode);
+      const inj = injected.length === 0 ? -1 : injected.findIndex((i) => i.trancode === undefined || i.trancode === trancode);
       if (inj >= 0) {
         const [r] = injected.splice(inj, 1);
-        return this.status(r!.returnCode, r!.reasonCode);
+        this.status(r!.returnCode, r!.reasonCode);
+        return undefined;
       }
       const tx = this.transaction(req, user, 'SEND_RECEIVE');
-      const result = await this.run(tx);
+      return [tx, this.run(tx)];
+    }
+
+    private sendReceiveFinish(user: SampleUserPart, tx: TestTransaction, result: RunResult): void {
       if (this.closed) return;
       const cm0 = tx.commitMode === 0;
       const confirm = cm0 || tx.syncLevel === 'confirm';
@@ -404,13 +491,9 @@ export function createTestImsConnect(options: TestImsConnectOptions = {}): TestI
       if (confirm) flags |= StatusFlag.ACK_REQUIRED;
       if (conversational) flags |= StatusFlag.CONVERSATIONAL;
       if (queueOf(this.clientId!).length > 0) flags |= StatusFlag.ASYNC_MESSAGE_QUEUED;
-      const reply: ImsReply = {
-        kind: 'data',
-        segments: result.output,
-        csm: csm(flags),
-        ...(user.f1.mfsRequest ? { mod: result.modname ?? '' } : {}),
-        ...(user.f1.clientIdRequest ? { generatedClientId: this.clientId! } : {}),
-      };
+      const reply: { -readonly [K in keyof DataReply]: DataReply[K] } = { kind: 'data', segments: result.output, csm: csm(flags) };
+      if (user.f1.mfsRequest) reply.mod = result.modname ?? '';
+      if (user.f1.clientIdRequest) reply.generatedClientId = this.clientId!;
       this.send(reply);
       if (confirm) this.pending = cm0 ? { kind: 'cm0', tpipe: this.clientId!, message: result.output } : { kind: 'cm1', conversational };
       this.interactionDone();
