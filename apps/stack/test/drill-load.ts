@@ -55,8 +55,9 @@ export function steadyLoad(o: { vipa: string; restPort: number; imsPort: number;
       const id = `D${String(++imsSeq).padStart(7, '0')}`;
       const startedAt = o.now();
       try {
-        // IVTNO input: command X(8), last name X(10), first X(10), extension X(10), zip X(7).
-        const r = await client.sendReceive({ trancode: 'IVTNO', data: `${'ADD'.padEnd(8)}${id.padEnd(10)}${'DRILL'.padEnd(10)}${'1'.padEnd(10)}${'Z1'.padEnd(7)}` });
+        // IVTNO input after the 8-byte trancode: the rest of IBM's IN-TRANCDE X(10) (2 blanks), command
+        // X(8), last name X(10), first X(10), extension X(10), zip X(7).
+        const r = await client.sendReceive({ trancode: 'IVTNO', data: `  ${'ADD'.padEnd(8)}${id.padEnd(10)}${'DRILL'.padEnd(10)}${'1'.padEnd(10)}${'Z1'.padEnd(7)}` });
         records.push({ stream: 'ims', id, startedAt, endedAt: o.now(), kind: 'succeeded', clientId: r.clientId, text: r.text });
       } catch (e) {
         if (e instanceof ImsInDoubtError) records.push({ stream: 'ims', id, startedAt, endedAt: o.now(), kind: 'in-doubt', code: e.code, clientId: e.clientId });
@@ -141,7 +142,7 @@ export async function keysOn(o: { vipa: string; imsPort: number; datastore: stri
     const queue = [...o.keys];
     const worker = async (): Promise<void> => {
       for (let k = queue.shift(); k !== undefined; k = queue.shift()) {
-        const r = await client.sendReceive({ trancode: 'IVTNO', data: `${'DISPLAY'.padEnd(8)}${k.padEnd(10)}` });
+        const r = await client.sendReceive({ trancode: 'IVTNO', data: `  ${'DISPLAY'.padEnd(8)}${k.padEnd(10)}` });
         if (r.text.startsWith('ENTRY WAS DISPLAYED')) found.add(k);
       }
     };

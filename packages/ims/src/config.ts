@@ -25,6 +25,9 @@
  *   REGION   NAME=name [,CLASS=(1,2,...)] [,COUNT=n]
  *   RACF     USER=name|* ,TRAN=(name,...)|*     (when any RACF statement exists, OTMA input with
  *            security checking C/F must be authorised by one of them)
+ *   SHAREDQ  GROUP=name ,URL=redis://127.0.0.1:6379[/db] [,LEASE=10000 (ms)]
+ *            (shared queues: every IMS system with the same GROUP and Redis shares its input queues,
+ *            hold queues and databases; see src/queues/redis.ts. Without it the queues are embedded.)
  */
 import { ImsConfigError } from './errors.js';
 
@@ -95,6 +98,17 @@ export interface OtmaDef {
   readonly maxLinks: number;
 }
 
+/** Shared queues (`SHAREDQ`): the group and the Redis that holds its queues. */
+export interface SharedQueuesDef {
+  /** Shared-queues group name (1-8 characters, like the other names here). */
+  readonly group: string;
+  /** `redis://host:port[/db]` on a loopback host. */
+  readonly url: string;
+  /** Member lease, ms: how long a silent IMS keeps its in-flight messages before the group takes them. */
+  readonly leaseMs: number;
+  readonly line: number;
+}
+
 /** A whole IMS system definition. */
 export interface SystemConfig {
   /** File the definition came from (or `<default>`). */
@@ -116,6 +130,8 @@ export interface SystemConfig {
   readonly regions: readonly RegionDef[];
   readonly lterms: ReadonlySet<string>;
   readonly racf: readonly RacfRule[];
+  /** Present when the system's queues are shared through Redis (`SHAREDQ`); absent = embedded queues. */
+  readonly sharedQueues?: SharedQueuesDef;
 }
 
 type Value = string | string[];
@@ -338,6 +354,8 @@ export function parseSystemConfig(text: string, file = '<config>'): SystemConfig
   let checkpointBytes = 8 * 1024 * 1024;
   let otma: OtmaDef | undefined;
   let admin: SystemConfig['admin'];
+  let sharedSt: Statement | undefined;
+  let sharedQueues: SharedQueuesDef | undefined;
 
   for (const st of statements) {
     const o: Ops = new Ops(st, file);
@@ -485,8 +503,24 @@ export function parseSystemConfig(text: string, file = '<config>'): SystemConfig
         o.done();
         break;
       }
+      case 'SHAREDQ': {
+        if (sharedSt) o.err('SHAREDQ', `defined twice (first on line ${sharedSt.line})`);
+        sharedSt = st;
+        const group = o.name('GROUP', true);
+        const url = o.str('URL');
+        if (url === undefined) o.err('URL', 'is required on SHAREDQ (redis://127.0.0.1:6379)');
+        const checked = checkRedisUrl(url);
+        if ('error' in checked) o.err('URL', checked.error);
+        const normalised = checked.url;
+        // [INF] IMS takes a failed system's messages over through CQS once XCF declares it gone; the
+        // delay here is ours. 10 s by default; at least 100 ms (heartbeats run every LEASE/3).
+        const leaseMs = o.int('LEASE', 100, 3_600_000, 10_000);
+        sharedQueues = { group, url: normalised, leaseMs, line: st.line };
+        o.done();
+        break;
+      }
       default:
-        throw new ImsConfigError(file, st.line, st.name, 'unknown statement (known: IMSCTRL, OTMA, ADMIN, APPLCTN, TRANSACT, LTERM, REGION, RACF)');
+        throw new ImsConfigError(file, st.line, st.name, 'unknown statement (known: IMSCTRL, OTMA, ADMIN, APPLCTN, TRANSACT, LTERM, REGION, RACF, SHAREDQ)');
     }
   }
   if (!otma) {
@@ -527,7 +561,27 @@ export function parseSystemConfig(text: string, file = '<config>'): SystemConfig
     regions,
     lterms,
     racf,
+    ...(sharedQueues ? { sharedQueues } : {}),
   };
+}
+
+/**
+ * Check a Redis URL, `redis://[user:password@]host[:port][/db]`: the host must be a loopback address
+ * (imsplex never leaves 127.0.0.0/8, see ARCHITECTURE.md) or `localhost`, the database 0..15.
+ * Returns the normalised URL or the reason it is refused.
+ */
+export function checkRedisUrl(url: string): { url: string } | { error: string } {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return { error: `'${url}' is not a URL (expected redis://127.0.0.1:6379)` };
+  }
+  if (u.protocol !== 'redis:') return { error: `must start with redis://, got '${u.protocol}'` };
+  if (!(u.hostname === 'localhost' || isLoopback(u.hostname))) return { error: `host must be a loopback address (127.0.0.0/8 or localhost), got '${u.hostname}'` };
+  if (u.pathname !== '' && u.pathname !== '/' && !/^\/(\d|1[0-5])$/.test(u.pathname)) return { error: `database must be /0 to /15, got '${u.pathname}'` };
+  if (u.search || u.hash) return { error: 'takes no query or fragment' };
+  return { url: u.toString() };
 }
 
 function isLoopback(host: string): boolean {

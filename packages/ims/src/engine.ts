@@ -19,12 +19,12 @@
 import { randomBytes } from 'node:crypto';
 import type { CodePage } from '@imsplex/codec';
 import { getCodePage } from '@imsplex/codec';
-import { type Clock, systemClock, type TimerHandle } from './clock.js';
+import { type Clock, systemClock, type TimerHandle, TimeoutQueues } from './clock.js';
 import type { SystemConfig, TransactionDef } from './config.js';
 import { dfs064, dfs065, dfs1292e, dfs2082, dfs555i } from './dfs.js';
 import { ImsError, ImsErrorCode } from './errors.js';
 import { holdKey, ltermKey, type InputMessage, type MessageOrigin, type OtmaOrigin, type OutputMessage } from './messages.js';
-import { AbendError, type Destination, type Program, ProgramRun, type RunHost, emptyUnitOfWork } from './program.js';
+import { AbendError, type AltMessage, type Destination, type Program, ProgramRun, type RunHost, emptyUnitOfWork } from './program.js';
 import { IVP_CONV_DB, IVP_DB, IVP_INITIAL_RECORDS } from './programs/samples.js';
 import { fixed } from './programs/util.js';
 import type { QueueStore, StoreOp } from './queues/store.js';
@@ -70,9 +70,11 @@ export interface Cm1Channel {
   readonly ackTimeoutMs?: number;
   /**
    * Send the reply. Resolve with `sent` once written when no ACK is required, else with the client's
-   * ACK/NAK; with `lost` if the link is gone. Must not reject.
+   * ACK/NAK; with `lost` if the link is gone. Must not reject. A channel that knows the outcome at once
+   * (written, no ACK required; or the link is gone) may return it directly instead of a promise, which
+   * spares the engine its ACK-timeout bookkeeping for that reply.
    */
-  sendReply(reply: ReplyMessage): Promise<ReplyOutcome>;
+  sendReply(reply: ReplyMessage): ReplyOutcome | Promise<ReplyOutcome>;
   /** The sync point finished: committed or backed out. Sent after the reply (if any). */
   commitConfirmation(committed: boolean, tran: string): void;
   /** The engine stopped waiting (ACK timeout); drop the pending reply. */
@@ -92,6 +94,11 @@ export type SubmitResult = { readonly ok: true; readonly messageId: string; read
 export interface SubmitInput {
   /** Segments; the first starts with the transaction code unless `conversationId` is given. */
   readonly segments: readonly Uint8Array[];
+  /**
+   * The caller hands the segment arrays over (it will neither change nor reuse them): the engine keeps
+   * them as they are instead of copying each one. Default false (the engine copies).
+   */
+  readonly adoptSegments?: boolean;
   readonly origin: MessageOrigin;
   /** Continue this conversation (OTMA data message with the conversation's server token). */
   readonly conversationId?: string;
@@ -185,6 +192,8 @@ export class TransactionManager implements RunHost {
   private channelSeq = 0;
   private active = false;
   private readonly idPrefix: string;
+  /** ACK timeouts of CM1 replies waiting for the client (one clock timer per ACKTO value). */
+  private readonly replyTimeouts: TimeoutQueues;
 
   constructor(options: TransactionManagerOptions) {
     this.config = options.config;
@@ -192,6 +201,7 @@ export class TransactionManager implements RunHost {
     this.clock = options.clock ?? systemClock;
     this.logger = options.logger ?? silentLogger;
     this.programs = options.programs;
+    this.replyTimeouts = new TimeoutQueues(this.clock);
     this.codePage = getCodePage(this.config.codePage);
     this.scheduler = new Scheduler(this.config.regions, this.config.transactions.values());
     for (const def of this.config.transactions.values()) {
@@ -286,7 +296,18 @@ export class TransactionManager implements RunHost {
   }
 
   /** Queue an input message. Rejections come back as values, not errors. */
-  async submit(input: SubmitInput): Promise<SubmitResult> {
+  submit(input: SubmitInput): Promise<SubmitResult> {
+    // A plain function with one `then` on the store's promise (what the async version did, without an
+    // async frame per message); failures still come back as a rejected promise, never a throw.
+    try {
+      const r = this.submitNow(input);
+      return isThenable(r) ? r : Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private submitNow(input: SubmitInput): SubmitResult | Promise<SubmitResult> {
     if (!this.active) throw new ImsError(ImsErrorCode.NOT_ACTIVE, `IMS ${this.imsId} is not active`);
     if (input.segments.length === 0) throw new ImsError(ImsErrorCode.PROGRAM_API, 'input message has no segments');
     const origin = input.origin;
@@ -352,25 +373,37 @@ export class TransactionManager implements RunHost {
     const msg: InputMessage = {
       id: this.nextId(),
       tran,
-      segments: input.segments.map((s) => s.slice()),
+      segments: input.adoptSegments ? input.segments.slice() : input.segments.map((s) => s.slice()),
       origin: o,
       enqueuedAt: this.clock.now(),
       // Send-then-commit input is not recoverable: nobody could get its reply after a restart.
       recoverable: !cm1,
       conversationId,
     };
+    let applied: Promise<void>;
     try {
-      await this.store.apply([{ op: 'in+', msg }], msg.recoverable);
+      applied = this.store.apply([{ op: 'in+', msg }], msg.recoverable);
     } catch (e) {
-      if (replyId !== undefined) this.channels.delete(replyId);
-      if (conv) this.endConversation(conv.id);
-      throw e;
+      return this.unsubmit(replyId, conv, e);
     }
-    st.stats.enqueued++;
-    input.onAccepted?.();
-    this.scheduler.enqueued(tran);
-    this.pump();
-    return { ok: true, messageId: msg.id, tran, conversationId };
+    const queued = conv;
+    return applied.then(
+      () => {
+        st.stats.enqueued++;
+        input.onAccepted?.();
+        this.scheduler.enqueued(tran);
+        this.pump();
+        return { ok: true as const, messageId: msg.id, tran, conversationId };
+      },
+      (e: unknown) => this.unsubmit(replyId, queued, e),
+    );
+  }
+
+  /** The input could not be queued: forget its channel and conversation, and fail with `e`. */
+  private unsubmit(replyId: number | undefined, conv: Conversation | undefined, e: unknown): never {
+    if (replyId !== undefined) this.channels.delete(replyId);
+    if (conv) this.endConversation(conv.id);
+    throw e;
   }
 
   private reject(tran: string | undefined, sense: number, why: string): SubmitRejection {
@@ -401,13 +434,48 @@ export class TransactionManager implements RunHost {
     for (const a of this.scheduler.assign()) void this.runAssignment(a);
   }
 
+  /**
+   * One region runs one message: claim it, run the program, take the sync point (unless the program did),
+   * back out on an abend. One async frame per message (the program's own calls aside).
+   */
   private async runAssignment(a: Assignment): Promise<void> {
     const started = this.clock.now();
-    let msg: InputMessage | undefined;
     try {
-      msg = await this.store.claimInput(a.tran);
+      const msg = await this.store.claimInput(a.tran);
       if (!msg) return;
-      await this.process(a, msg, started);
+      const def = this.config.transactions.get(msg.tran)!;
+      const st = this.status.get(msg.tran)!;
+      const program = this.programs.get(def.psb)!;
+      const conv = msg.conversationId ? this.conversations.get(msg.conversationId) : undefined;
+      if (msg.conversationId && !conv) {
+        // conversation expired while queued: drop the input
+        this.discard(msg);
+        return;
+      }
+      const run = new ProgramRun(msg, msg.tran, def.spaSize, this, conv?.spa.slice());
+      this.running.set(a.regionId, { run, started, tran: msg.tran });
+      let abend: AbendError | undefined;
+      try {
+        await program(run);
+        if (!run.messageDone) {
+          const waiting = this.syncPointNow(run);
+          if (waiting) await waiting;
+        }
+      } catch (e) {
+        abend = e instanceof AbendError ? e : new AbendError('S0C4', (e as Error)?.message ?? String(e), { cause: e });
+      }
+      run.ended = true;
+      const ms = this.clock.now() - started;
+      if (abend) {
+        await this.handleAbend(run, abend);
+        this.events.onTransactionEnd?.(msg.tran, abend.abendCode === 'U0119' ? 'backout' : 'abend', ms);
+      } else {
+        st.stats.processed++;
+        st.stats.consecutiveAbends = 0;
+        this.events.onTransactionEnd?.(msg.tran, 'committed', ms);
+      }
+      st.stats.totalMs += ms;
+      st.stats.maxMs = Math.max(st.stats.maxMs, ms);
     } catch (e) {
       this.logger.error({ err: e, tran: a.tran }, 'region failure');
     } finally {
@@ -416,39 +484,6 @@ export class TransactionManager implements RunHost {
       if (this.running.size === 0) for (const f of this.idle.splice(0)) f();
       this.pump();
     }
-  }
-
-  private async process(a: Assignment, msg: InputMessage, started: number): Promise<void> {
-    const def = this.config.transactions.get(msg.tran)!;
-    const st = this.status.get(msg.tran)!;
-    const program = this.programs.get(def.psb)!;
-    const conv = msg.conversationId ? this.conversations.get(msg.conversationId) : undefined;
-    if (msg.conversationId && !conv) {
-      // conversation expired while queued: drop the input
-      this.discard(msg);
-      return;
-    }
-    const run = new ProgramRun(msg, msg.tran, def.spaSize, this, conv?.spa.slice());
-    this.running.set(a.regionId, { run, started, tran: msg.tran });
-    let abend: AbendError | undefined;
-    try {
-      await program(run);
-      if (!run.messageDone) await this.syncPoint(run);
-    } catch (e) {
-      abend = e instanceof AbendError ? e : new AbendError('S0C4', (e as Error)?.message ?? String(e), { cause: e });
-    }
-    run.ended = true;
-    const ms = this.clock.now() - started;
-    if (abend) {
-      await this.handleAbend(run, abend);
-      this.events.onTransactionEnd?.(msg.tran, abend.abendCode === 'U0119' ? 'backout' : 'abend', ms);
-    } else {
-      st.stats.processed++;
-      st.stats.consecutiveAbends = 0;
-      this.events.onTransactionEnd?.(msg.tran, 'committed', ms);
-    }
-    st.stats.totalMs += ms;
-    st.stats.maxMs = Math.max(st.stats.maxMs, ms);
   }
 
   /** Remove a message that will not be processed. */
@@ -476,27 +511,65 @@ export class TransactionManager implements RunHost {
     return this.store.dbKeys(db);
   }
 
-  /** Send a CM1 reply and wait (bounded by ACKTO) for its outcome. */
-  private async sendReply(channel: Cm1Channel, reply: ReplyMessage): Promise<ReplyOutcome> {
-    let timer: TimerHandle | undefined;
-    const timeout = new Promise<ReplyOutcome>((resolve) => {
-      timer = this.clock.setTimer(channel.ackTimeoutMs ?? this.config.otma.ackTimeoutSec * 1000, () => resolve({ kind: 'timeout' }));
+  /**
+   * Send a CM1 reply and wait (bounded by ACKTO) for its outcome. An outcome the channel knows at once
+   * comes back as it is (no timer, no promise); otherwise the wait is bounded by ACKTO.
+   */
+  private sendReply(channel: Cm1Channel, reply: ReplyMessage): ReplyOutcome | Promise<ReplyOutcome> {
+    const sent = channel.sendReply(reply);
+    if (!isThenable(sent)) {
+      if (sent.kind === 'timeout') channel.cancel();
+      return sent;
+    }
+    return new Promise<ReplyOutcome>((resolve, reject) => {
+      let settled = false;
+      const timer = this.replyTimeouts.add(channel.ackTimeoutMs ?? this.config.otma.ackTimeoutSec * 1000, () => {
+        if (settled) return;
+        settled = true;
+        channel.cancel();
+        resolve(TIMEOUT);
+      });
+      sent.then(
+        (outcome) => {
+          if (settled) return;
+          settled = true;
+          timer.cancel();
+          if (outcome.kind === 'timeout') channel.cancel();
+          resolve(outcome);
+        },
+        (e: unknown) => {
+          // The contract says a channel never rejects; if one does, fail like the race used to.
+          if (settled) return;
+          settled = true;
+          timer.cancel();
+          reject(e);
+        },
+      );
     });
-    const outcome = await Promise.race([channel.sendReply(reply), timeout]);
-    timer?.cancel();
-    if (outcome.kind === 'timeout') channel.cancel();
-    return outcome;
   }
 
   /** RunHost: the sync point of `run` (CHKP/SYNC or the program's end). */
-  async syncPoint(run: ProgramRun): Promise<void> {
+  syncPoint(run: ProgramRun): Promise<void> {
+    try {
+      return this.syncPointNow(run) ?? DONE;
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * The sync point, in three steps: the CM1 reply (send-then-commit), the commit (one store batch), the
+   * aftermath (commit confirmation, conversation, program switches). Returns a promise only when a step
+   * has to wait — for the client's ACK, or for the store to write the batch — so a unit of work that
+   * needs neither (CM1 sync level NONE with nothing to journal) commits without a promise or an async
+   * frame. Throws (or rejects with) `AbendError` when the unit of work must be backed out.
+   */
+  private syncPointNow(run: ProgramRun): Promise<void> | undefined {
     const msg = run.input;
     const uow = run.uow;
     const origin = msg.origin;
     const conv = msg.conversationId ? this.conversations.get(msg.conversationId) : undefined;
     const now = this.clock.now();
-    const ops: StoreOp[] = [];
-    let durable = msg.recoverable;
 
     // Conversation: the SPA decides whether it goes on.
     let convContinues = false;
@@ -512,8 +585,8 @@ export class TransactionManager implements RunHost {
 
     const cm1 = origin.kind === 'otma' && origin.commitMode === 1 && origin.replyId !== undefined;
     const channel = cm1 ? this.channels.get((origin as OtmaOrigin).replyId!) : undefined;
-    let ioMessages = uow.io;
-    const switches = uow.alt.filter((m) => m.destination.kind === 'tran');
+    let ioMessages: readonly Uint8Array[][] = uow.io;
+    const switches = uow.alt.length === 0 ? NO_ALT : uow.alt.filter((m) => m.destination.kind === 'tran');
     let passReply = false;
 
     if (cm1) {
@@ -526,10 +599,10 @@ export class TransactionManager implements RunHost {
           kind = 'error';
         }
       }
-      ioMessages = ioMessages.slice(1);
+      ioMessages = ioMessages.length <= 1 ? NO_IO : ioMessages.slice(1);
       if (reply && channel) {
         const o = origin as OtmaOrigin;
-        const outcome = await this.sendReply(channel, {
+        const outcome = this.sendReply(channel, {
           segments: reply,
           ackRequired: o.syncLevel === 1,
           kind,
@@ -537,26 +610,53 @@ export class TransactionManager implements RunHost {
           conversationContinues: convContinues,
           tran: msg.tran,
         });
-        if (outcome.kind === 'nak' || outcome.kind === 'timeout' || outcome.kind === 'lost') {
-          const reason = outcome.kind === 'timeout' ? '00000008' : outcome.kind === 'nak' ? '00000012' : undefined;
-          throw new AbendError('U0119', `send-then-commit reply ${outcome.kind}`, { reason });
-        }
+        const pass = passReply;
+        const rest = ioMessages;
+        if (isThenable(outcome)) return outcome.then((out) => this.commitUnitOfWork(run, now, conv, convContinues, channel, rest, switches, pass, out));
+        return this.commitUnitOfWork(run, now, conv, convContinues, channel, ioMessages, switches, passReply, outcome);
       } else if (reply && !channel) {
         throw new AbendError('U0119', 'send-then-commit channel gone');
       }
     }
+    return this.commitUnitOfWork(run, now, conv, convContinues, channel, ioMessages, switches, passReply, undefined);
+  }
+
+  /** Sync point, step 2: check the CM1 reply's outcome, then commit the unit of work as one batch. */
+  private commitUnitOfWork(
+    run: ProgramRun,
+    now: number,
+    conv: Conversation | undefined,
+    convContinues: boolean,
+    channel: Cm1Channel | undefined,
+    ioMessages: readonly Uint8Array[][],
+    switches: readonly AltMessage[],
+    passReply: boolean,
+    outcome: ReplyOutcome | undefined,
+  ): Promise<void> | undefined {
+    if (outcome && (outcome.kind === 'nak' || outcome.kind === 'timeout' || outcome.kind === 'lost')) {
+      const reason = outcome.kind === 'timeout' ? '00000008' : outcome.kind === 'nak' ? '00000012' : undefined;
+      throw new AbendError('U0119', `send-then-commit reply ${outcome.kind}`, { reason });
+    }
+    const msg = run.input;
+    const uow = run.uow;
+    const origin = msg.origin;
+    const cm1 = origin.kind === 'otma' && origin.commitMode === 1 && origin.replyId !== undefined;
+    const ops: StoreOp[] = [];
+    let durable = msg.recoverable;
 
     // Remove the input message.
     if (msg.recoverable) ops.push({ op: 'in-', tran: msg.tran, id: msg.id });
 
     // IO PCB output that is not the CM1 reply.
-    const ioKey = origin.kind === 'otma' ? holdKey(origin.queueOwner, origin.tpipe) : ltermKey(origin.lterm);
     const direct = origin.kind === 'otma' && origin.commitMode === 0 && !origin.sendOnly;
     const outs: Uint8Array[][] = [...ioMessages];
     if (!cm1 && uow.io.length === 0 && origin.kind === 'otma' && origin.wantDfs2082 && switches.length === 0) outs.push([this.codePage.encode(dfs2082(now))]);
-    for (const segments of outs) {
-      ops.push({ op: 'out+', key: ioKey, msg: this.output(msg.tran, segments, cm1 ? false : direct, now, origin) });
-      durable = true;
+    if (outs.length > 0) {
+      const ioKey = origin.kind === 'otma' ? holdKey(origin.queueOwner, origin.tpipe) : ltermKey(origin.lterm);
+      for (const segments of outs) {
+        ops.push({ op: 'out+', key: ioKey, msg: this.output(msg.tran, segments, cm1 ? false : direct, now, origin) });
+        durable = true;
+      }
     }
     // Alternate PCB output.
     const newInputs: InputMessage[] = [];
@@ -579,13 +679,22 @@ export class TransactionManager implements RunHost {
       }
     }
     // Database updates.
-    for (const [db, changes] of uow.db) {
+    for (const [db, changes] of uow.db ?? NO_DB_CHANGES) {
       for (const [key, value] of changes) {
         ops.push({ op: 'db', db, key, value });
         durable = true;
       }
     }
-    if (ops.length > 0) await this.store.apply(ops, durable);
+    if (ops.length > 0) return this.store.apply(ops, durable).then(() => this.afterCommit(run, conv, convContinues, channel, passReply, newInputs));
+    this.afterCommit(run, conv, convContinues, channel, passReply, newInputs);
+    return undefined;
+  }
+
+  /** Sync point, step 3: the batch is committed; release the input, confirm, go on. */
+  private afterCommit(run: ProgramRun, conv: Conversation | undefined, convContinues: boolean, channel: Cm1Channel | undefined, passReply: boolean, newInputs: readonly InputMessage[]): void {
+    const msg = run.input;
+    const origin = msg.origin;
+    const cm1 = origin.kind === 'otma' && origin.commitMode === 1 && origin.replyId !== undefined;
     if (!msg.recoverable) this.store.dropInFlight(msg);
     for (const sw of newInputs) {
       const s = this.status.get(sw.tran);
@@ -762,6 +871,17 @@ export class TransactionManager implements RunHost {
     this.scheduler.dequeued(code, claimed.length);
     return claimed.length;
   }
+}
+
+const TIMEOUT: ReplyOutcome = Object.freeze({ kind: 'timeout' });
+const NO_DB_CHANGES: ReadonlyMap<string, ReadonlyMap<string, Uint8Array | null>> = new Map();
+const NO_ALT: readonly AltMessage[] = Object.freeze([]);
+const NO_IO: readonly Uint8Array[][] = Object.freeze([]);
+/** What `syncPoint` returns when nothing had to wait. */
+const DONE: Promise<void> = Promise.resolve();
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }
 
 function newStats(): TranStats {

@@ -19,6 +19,7 @@ import type { Program } from './program.js';
 import { SAMPLES } from './programs/samples.js';
 import type { QueueStore } from './queues/store.js';
 import { JournaledQueueStore } from './queues/journaled.js';
+import { RedisQueueStore } from './queues/redis.js';
 
 export interface ImsSystemOptions {
   /** A parsed definition, or `text`/`file` to parse. Default: the built-in sample system. */
@@ -31,6 +32,11 @@ export interface ImsSystemOptions {
   readonly dataDir?: string;
   /** Override the store (e.g. a shared-queue implementation). */
   readonly store?: QueueStore;
+  /**
+   * Override the Redis URL of the definition's `SHAREDQ` statement (e.g. a test's Redis). Ignored
+   * without `SHAREDQ` or with `store`.
+   */
+  readonly sharedQueuesUrl?: string;
   /** Override the XCF link port / admin port (e.g. 0 in tests). */
   readonly linkPort?: number;
   readonly linkHost?: string;
@@ -90,6 +96,7 @@ export class ImsSystem {
   private linkEndpoint: Endpoint | undefined;
   private adminEndpoint: Endpoint | undefined;
   private stopped = false;
+  private detachShared: (() => void) | undefined;
 
   private constructor(
     readonly config: SystemConfig,
@@ -133,10 +140,16 @@ export class ImsSystem {
       else config = parseSystemConfig(DEFAULT_SYSTEM_DEFINITION, '<default>');
     }
     const programs = await loadPrograms(config, options.programs);
-    const store = options.store ?? new JournaledQueueStore({ dir: options.dataDir, fsync: config.journalFsync, checkpointBytes: config.checkpointBytes });
+    const store = options.store ?? createStore(config, options, clock, logger);
     const engine = new TransactionManager({ config, store, programs, clock, logger });
     const sys = new ImsSystem(config, engine, logger, options, clock);
-    await engine.start();
+    if (store instanceof RedisQueueStore) sys.detachShared = followSharedQueues(engine, store);
+    try {
+      await engine.start();
+    } catch (e) {
+      sys.detachShared?.();
+      throw e;
+    }
     try {
       const a = await sys.link.listen();
       sys.linkEndpoint = { host: a.address, port: a.port };
@@ -173,7 +186,65 @@ export class ImsSystem {
     this.stopped = true;
     await this.link.close();
     await this.adminServer?.close();
+    this.detachShared?.();
     await this.engine.stop();
     this.logger.info({ imsId: this.config.imsId }, 'IMS system stopped');
   }
+}
+
+/** The store the definition asks for: shared queues on Redis (`SHAREDQ`), else the embedded journal. */
+function createStore(config: SystemConfig, options: ImsSystemOptions, clock: Clock, logger: Logger): QueueStore {
+  const sq = config.sharedQueues;
+  if (!sq) return new JournaledQueueStore({ dir: options.dataDir, fsync: config.journalFsync, checkpointBytes: config.checkpointBytes });
+  if (options.dataDir) logger.warn({ group: sq.group }, 'SHAREDQ is set: queues and databases live in Redis; the data directory is not used');
+  return new RedisQueueStore({ url: options.sharedQueuesUrl ?? sq.url, group: sq.group, imsId: config.imsId, leaseMs: sq.leaseMs, clock, logger });
+}
+
+/**
+ * [INF] "Local first", as IMS shared queues do it: the IMS that receives a message processes it when it
+ * can schedule it at once; the others see it on the shared queue only this much later, by which time
+ * the front end has usually claimed it. A busy front end just leaves it to them 2 ms later.
+ */
+export const LOCAL_FIRST_MS = 2;
+
+/**
+ * Keep the engine's scheduler in step with the shared queues. The engine counts the messages it queues
+ * itself; messages queued, claimed or recovered by the other IMS systems of the group reach it only
+ * through the store. After each burst of queue changes (coalesced into one pass `LOCAL_FIRST_MS` later,
+ * so the engine's own count for a message it just queued, and its claim, land first) every changed
+ * transaction's scheduler count is set to the shared depth, and the engine schedules.
+ *
+ * [INF] The engine has no public "schedule now" call; `pump` is reached by name. The minimal engine
+ * change that would replace this: the engine subscribing to `store.onInput` itself.
+ */
+function followSharedQueues(engine: TransactionManager, store: RedisQueueStore): () => void {
+  let active = true;
+  let scheduled = false;
+  const dirty = new Set<string>();
+  const pumpFn = (engine as unknown as { pump?: () => void }).pump;
+  if (typeof pumpFn !== 'function') throw new ImsError(ImsErrorCode.NOT_ACTIVE, 'shared queues need TransactionManager.pump (the engine changed; see followSharedQueues)');
+  const pump = pumpFn.bind(engine);
+  const flush = () => {
+    scheduled = false;
+    if (!active) return;
+    for (const tran of dirty) {
+      if (!engine.config.transactions.has(tran)) continue;
+      const want = store.inputDepth(tran);
+      const have = engine.scheduler.queued(tran);
+      if (want > have) engine.scheduler.enqueued(tran, want - have);
+      else if (want < have) engine.scheduler.dequeued(tran, have - want);
+    }
+    dirty.clear();
+    pump();
+  };
+  store.onQueueChange((tran) => {
+    dirty.add(tran);
+    if (!scheduled) {
+      scheduled = true;
+      engine.clock.setTimer(LOCAL_FIRST_MS, flush);
+    }
+  });
+  return () => {
+    active = false;
+  };
 }

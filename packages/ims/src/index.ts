@@ -8,7 +8,7 @@
 export const VERSION = '0.1.0';
 
 export { ImsError, ImsErrorCode, ImsConfigError } from './errors.js';
-export { type Clock, type TimerHandle, systemClock, ManualClock, sleep } from './clock.js';
+export { type Clock, type TimerHandle, systemClock, ManualClock, sleep, TimeoutQueue, TimeoutQueues } from './clock.js';
 export {
   parseSystemConfig,
   DEFAULT_SYSTEM_DEFINITION,
@@ -19,6 +19,8 @@ export {
   type RegionDef,
   type RacfRule,
   type OtmaDef,
+  type SharedQueuesDef,
+  checkRedisUrl,
 } from './config.js';
 export {
   type MessageOrigin,
@@ -33,6 +35,20 @@ export {
 export { Journal, type JournalOptions, type JournalReplay, MAX_RECORD_BYTES } from './journal.js';
 export type { QueueStore, StoreOp, RecoveryReport } from './queues/store.js';
 export { JournaledQueueStore, type JournaledQueueStoreOptions } from './queues/journaled.js';
+/** Shared queues on Redis (`SHAREDQ` in the system definition): one queue store for a group of IMS systems. */
+export {
+  RedisQueueStore,
+  SharedQueueError,
+  SharedQueueFencedError,
+  SharedQueueErrorCode,
+  type RedisQueueStoreOptions,
+  type SharedQueueMember,
+  encodeSharedInput,
+  decodeSharedInput,
+  encodeSharedOutput,
+  decodeSharedOutput,
+  parseRedisUrl,
+} from './queues/redis.js';
 export { Scheduler, type Assignment, type RegionState } from './scheduler.js';
 export {
   DliStatus,

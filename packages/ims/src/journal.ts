@@ -6,8 +6,10 @@
  * CRC-failing record at the tail is a torn write from a crash and is cut off (the file is truncated
  * there so new records follow the last good one).
  *
- * Writes are group-committed: every `append` issued while a write is in progress joins the next batch,
- * and a batch is one `write` followed by one `fdatasync` (when `fsync` is on). `append` resolves only
+ * Writes are group-committed: a batch starts at the end of the tick of the first `append` (so every
+ * record appended in the same tick — e.g. the inputs of one chunk of OTMA messages, or the commits of
+ * one round of regions — shares it), every `append` issued while a write is in progress joins the next
+ * batch, and a batch is one `write` followed by one `fdatasync` (when `fsync` is on). `append` resolves only
  * after its batch is synced, and the `applied` callbacks of a batch run synchronously, in journal order,
  * before any promise resolves — so the in-memory state always equals the replay of the synced prefix.
  *
@@ -57,6 +59,7 @@ export class Journal {
   private closed = false;
   private failed: unknown;
   private bytes: number;
+  private batchCount = 0;
 
   private constructor(
     private fh: FileHandle,
@@ -129,6 +132,11 @@ export class Journal {
     return this.bytes;
   }
 
+  /** Record batches written so far (each one `write` plus, with `fsync`, one `fdatasync`). */
+  get batches(): number {
+    return this.batchCount;
+  }
+
   /**
    * Append one record. `applied` runs synchronously once the record is durable, in journal order,
    * before the returned promise resolves.
@@ -174,7 +182,8 @@ export class Journal {
   private kick(): void {
     if (this.running) return;
     this.running = true;
-    void this.loop();
+    // Start at the end of this tick: appends made in the same tick join the first batch.
+    process.nextTick(() => void this.loop());
   }
 
   private async loop(): Promise<void> {
@@ -203,6 +212,7 @@ export class Journal {
           }
           if (this.fsync) await this.fh.datasync();
           this.bytes += buf.length;
+          this.batchCount++;
         } catch (e) {
           this.failed = e;
           const err = new ImsError(ImsErrorCode.JOURNAL_CLOSED, `journal write failed: ${(e as Error).message}`, { cause: e });

@@ -165,7 +165,8 @@ export interface UnitOfWork {
   /** IO PCB output messages (PURG separates them). */
   readonly io: Uint8Array[][];
   readonly alt: AltMessage[];
-  readonly db: Map<string, Map<string, Uint8Array | null>>;
+  /** Pending database changes by database; made on the first change (most units of work have none). */
+  db: Map<string, Map<string, Uint8Array | null>> | undefined;
   /** SPA inserted by the program (conversation), if any. */
   spaOut: Uint8Array | undefined;
   bytes: number;
@@ -173,7 +174,7 @@ export interface UnitOfWork {
 }
 
 export function emptyUnitOfWork(): UnitOfWork {
-  return { io: [], alt: [], db: new Map(), spaOut: undefined, bytes: 0, segments: 0 };
+  return { io: [], alt: [], db: undefined, spaOut: undefined, bytes: 0, segments: 0 };
 }
 
 /** Limits on one unit of work (bounded memory per region). */
@@ -218,13 +219,24 @@ export class ProgramRun implements ProgramContext {
   ) {
     this.spaIn = spa;
     const origin = input.origin;
+    // Method shorthand over the captured run (not arrows): same behaviour, `const { gu } = ctx.io` works
+    // too, and no per-run function-name bookkeeping under transpilers that keep names (tsx).
+    const run: ProgramRun = this.self();
     this.io = {
       lterm: origin.kind === 'otma' ? origin.tpipe : origin.lterm,
       userId: origin.userId,
-      gu: () => this.gu(),
-      gn: () => this.gn(),
-      isrt: (s) => this.ioIsrt(s),
-      purg: () => this.ioPurg(),
+      gu() {
+        return run.gu();
+      },
+      gn() {
+        return run.gn();
+      },
+      isrt(s) {
+        return run.ioIsrt(s);
+      },
+      purg() {
+        return run.ioPurg();
+      },
     };
   }
 
@@ -244,7 +256,45 @@ export class ProgramRun implements ProgramContext {
     return this.spaSize > 0;
   }
 
-  async gu(): Promise<DliResult> {
+  // The DL/I calls below are plain functions returning settled promises (what an `async` body without
+  // `await` returns, failures included), not async functions: same results and timing, without an
+  // async frame per call on the hot path.
+
+  gu(): Promise<DliResult> {
+    try {
+      return Promise.resolve(this.guNow());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  gn(): Promise<DliResult> {
+    try {
+      return Promise.resolve(this.gnNow());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  ioIsrt(segment: Uint8Array): Promise<DliStatus> {
+    try {
+      return Promise.resolve(this.ioIsrtNow(segment));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  ioPurg(): Promise<DliStatus> {
+    try {
+      this.check();
+      this.ioCurrent = undefined;
+      return Promise.resolve(DliStatus.OK);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private guNow(): DliResult {
     this.check();
     if (this.messageDone || this.cursor >= 0) return { status: DliStatus.QC };
     if (this.conversational) {
@@ -255,7 +305,7 @@ export class ProgramRun implements ProgramContext {
     return { status: DliStatus.OK, data: this.input.segments[0]!.slice() };
   }
 
-  async gn(): Promise<DliResult> {
+  private gnNow(): DliResult {
     this.check();
     if (this.cursor < 0) return { status: DliStatus.QE };
     if (this.messageDone) return { status: DliStatus.QD };
@@ -274,7 +324,7 @@ export class ProgramRun implements ProgramContext {
     return DliStatus.OK;
   }
 
-  async ioIsrt(segment: Uint8Array): Promise<DliStatus> {
+  private ioIsrtNow(segment: Uint8Array): DliStatus {
     this.check();
     if (this.messageDone) return DliStatus.QH;
     if (this.conversational && this.ioCurrent === undefined && this.uow.io.length === 0 && this.uow.spaOut === undefined) {
@@ -289,12 +339,6 @@ export class ProgramRun implements ProgramContext {
       this.uow.io.push(this.ioCurrent);
     }
     this.ioCurrent.push(segment.slice());
-    return DliStatus.OK;
-  }
-
-  async ioPurg(): Promise<DliStatus> {
-    this.check();
-    this.ioCurrent = undefined;
     return DliStatus.OK;
   }
 
@@ -340,50 +384,55 @@ export class ProgramRun implements ProgramContext {
   db(name: string): KeyedDb {
     this.check();
     const run: ProgramRun = this.self();
-    const pending = () => {
-      let m = run.uow.db.get(name);
-      if (!m) run.uow.db.set(name, (m = new Map()));
-      return m;
-    };
-    const read = async (key: string): Promise<Uint8Array | undefined> => {
-      const p = run.uow.db.get(name);
-      if (p?.has(key)) return p.get(key) ?? undefined;
-      return run.host.dbRead(name, key);
-    };
     return {
       async get(key) {
         run.check();
-        const v = await read(key);
+        const v = await run.dbReadThrough(name, key);
         return v ? { status: DliStatus.OK, data: v.slice() } : { status: DliStatus.GE };
       },
       async isrt(key, value) {
         run.check();
-        if (await read(key)) return DliStatus.II;
-        pending().set(key, value.slice());
+        if (await run.dbReadThrough(name, key)) return DliStatus.II;
+        run.dbPending(name).set(key, value.slice());
         return DliStatus.OK;
       },
       async repl(key, value) {
         run.check();
-        if (!(await read(key))) return DliStatus.GE;
-        pending().set(key, value.slice());
+        if (!(await run.dbReadThrough(name, key))) return DliStatus.GE;
+        run.dbPending(name).set(key, value.slice());
         return DliStatus.OK;
       },
       async dlet(key) {
         run.check();
-        if (!(await read(key))) return DliStatus.GE;
-        pending().set(key, null);
+        if (!(await run.dbReadThrough(name, key))) return DliStatus.GE;
+        run.dbPending(name).set(key, null);
         return DliStatus.OK;
       },
       async keys() {
         run.check();
         const base = new Set(await run.host.dbKeys(name));
-        for (const [k, v] of run.uow.db.get(name) ?? []) {
+        for (const [k, v] of run.uow.db?.get(name) ?? []) {
           if (v === null) base.delete(k);
           else base.add(k);
         }
         return [...base].sort();
       },
     };
+  }
+
+  /** This unit of work's pending changes to `db`. */
+  private dbPending(db: string): Map<string, Uint8Array | null> {
+    const dbs = (this.uow.db ??= new Map());
+    let m = dbs.get(db);
+    if (!m) dbs.set(db, (m = new Map()));
+    return m;
+  }
+
+  /** A record as this unit of work sees it: its own pending change, else the store. */
+  private async dbReadThrough(db: string, key: string): Promise<Uint8Array | undefined> {
+    const p = this.uow.db?.get(db);
+    if (p?.has(key)) return p.get(key) ?? undefined;
+    return this.host.dbRead(db, key);
   }
 
   /** This run, for the closures of PCB and database objects. */

@@ -40,10 +40,17 @@ export interface RegionState {
   scheduled: number;
 }
 
+const NONE: readonly TranState[] = [];
+
 export class Scheduler {
   private readonly trans = new Map<string, TranState>();
+  /** Transactions of each class, in definition order (what `pick` scans). */
+  private readonly byClass = new Map<number, TranState[]>();
   private readonly regionList: RegionState[] = [];
   private tick = 0;
+  /** Sum of `queued` over all transactions, and regions with nothing running: `assign` returns at once when either is 0. */
+  private queuedTotal = 0;
+  private freeRegions = 0;
 
   constructor(regions: readonly RegionDef[], transactions: Iterable<TransactionDef>) {
     let id = 1;
@@ -52,19 +59,33 @@ export class Scheduler {
         this.regionList.push({ id: id++, name: r.count === 1 ? r.name : `${r.name}.${i + 1}`, classes: r.classes, tran: undefined, scheduled: 0 });
       }
     }
-    for (const def of transactions) this.trans.set(def.code, { def, queued: 0, active: 0, schedulingStopped: false, lastScheduled: 0 });
+    for (const def of transactions) {
+      const t: TranState = { def, queued: 0, active: 0, schedulingStopped: false, lastScheduled: 0 };
+      this.trans.set(def.code, t);
+      let list = this.byClass.get(def.msgClass);
+      if (!list) this.byClass.set(def.msgClass, (list = []));
+      list.push(t);
+    }
+    this.freeRegions = this.regionList.length;
   }
 
   /** A message was queued for `tran`. */
   enqueued(tran: string, n = 1): void {
     const t = this.trans.get(tran);
-    if (t) t.queued += n;
+    if (t) {
+      t.queued += n;
+      this.queuedTotal += n;
+    }
   }
 
   /** Messages left `tran`'s queue without being processed (purge). */
   dequeued(tran: string, n = 1): void {
     const t = this.trans.get(tran);
-    if (t) t.queued = Math.max(0, t.queued - n);
+    if (t) {
+      const left = Math.max(0, t.queued - n);
+      this.queuedTotal -= t.queued - left;
+      t.queued = left;
+    }
   }
 
   /** Stop or start scheduling of `tran`. */
@@ -96,28 +117,35 @@ export class Scheduler {
 
   /** Assign every free region that has eligible work. Each assignment takes one queued message. */
   assign(): Assignment[] {
+    if (this.queuedTotal <= 0 || this.freeRegions === 0) return [];
     const out: Assignment[] = [];
     for (const r of this.regionList) {
       if (r.tran !== undefined) continue;
       const t = this.pick(r);
       if (!t) continue;
       t.queued--;
+      this.queuedTotal--;
+      this.freeRegions--;
       t.active++;
       t.lastScheduled = ++this.tick;
       r.tran = t.def.code;
       r.scheduled++;
       out.push({ regionId: r.id, regionName: r.name, tran: t.def.code });
+      if (this.queuedTotal <= 0 || this.freeRegions === 0) break;
     }
     return out;
   }
 
   /** The region finished its message. */
   release(regionId: number): void {
-    const r = this.regionList.find((x) => x.id === regionId);
+    // Region ids are 1..n in list order; the search is the fallback.
+    const guess = this.regionList[regionId - 1];
+    const r = guess?.id === regionId ? guess : this.regionList.find((x) => x.id === regionId);
     if (!r || r.tran === undefined) return;
     const t = this.trans.get(r.tran);
     if (t) t.active = Math.max(0, t.active - 1);
     r.tran = undefined;
+    this.freeRegions++;
   }
 
   private pick(r: RegionState): TranState | undefined {
@@ -125,8 +153,8 @@ export class Scheduler {
     for (const cls of r.classes) {
       let best: TranState | undefined;
       let bestPri = -1;
-      for (const t of this.trans.values()) {
-        if (t.def.msgClass !== cls || t.queued <= 0 || t.schedulingStopped || t.active >= t.def.maxRegions) continue;
+      for (const t of this.byClass.get(cls) ?? NONE) {
+        if (t.queued <= 0 || t.schedulingStopped || t.active >= t.def.maxRegions) continue;
         const pri = t.queued >= t.def.limitCount ? t.def.limitPriority : t.def.normalPriority;
         if (pri === 0) {
           if (!idleOnly || t.lastScheduled < idleOnly.lastScheduled) idleOnly = t;

@@ -82,7 +82,7 @@ describe('durability across SIGKILL', () => {
     const ivtLoop = (async () => {
       for (let i = 0; ; i++) {
         const name = `DUR${String(i).padStart(4, '0')}`;
-        ivt.sendTransaction({ tpipe: 'IVT', segments: [`IVTNO   ADD     ${name.padEnd(10)}${'F'.padEnd(10)}${'X-1'.padEnd(10)}Z1`], commitMode: 1, syncLevel: 1 });
+        ivt.sendTransaction({ tpipe: 'IVT', segments: [`IVTNO     ADD     ${name.padEnd(10)}${'F'.padEnd(10)}${'X-1'.padEnd(10)}Z1`], commitMode: 1, syncLevel: 1 });
         const reply = await ivt.next();
         if (!reply) return;
         ivt.respond(reply, true);
@@ -141,7 +141,7 @@ describe('durability across SIGKILL', () => {
       for (const [t, n] of seen) expect(n, `${t} delivered once`).toBe(1);
       // Every committed IVTNO ADD is there.
       for (const name of committed) {
-        c2.sendTransaction({ tpipe: 'IVT2', segments: [`IVTNO   DISPLAY ${name}`], commitMode: 1, syncLevel: 0 });
+        c2.sendTransaction({ tpipe: 'IVT2', segments: [`IVTNO     DISPLAY ${name}`], commitMode: 1, syncLevel: 0 });
         const r = await c2.next();
         expect(text(r)[0], name).toMatch(/^ENTRY WAS DISPLAYED/);
         await c2.next();

@@ -10,7 +10,7 @@ describe('commit mode 1 (send-then-commit) as a state machine', () => {
   it('CONFIRM: the update commits only after the ACK, then commit confirmation', async () => {
     const { tm, store } = await engine();
     const ch = new FakeChannel();
-    const r = await tm.submit({ segments: [enc('IVTNO   ADD     JONES     ANN       8-000-0001Z01/Z01')], origin: origin(), channel: ch });
+    const r = await tm.submit({ segments: [enc('IVTNO     ADD     JONES     ANN       8-000-0001Z01/Z01')], origin: origin(), channel: ch });
     expect(r.ok).toBe(true);
     await flush();
     expect(ch.replies).toHaveLength(1);
@@ -28,7 +28,7 @@ describe('commit mode 1 (send-then-commit) as a state machine', () => {
   it('CONFIRM: a NAK backs out (U0119), is not an abend, and the input is discarded', async () => {
     const { tm, store } = await engine();
     const ch = new FakeChannel();
-    await tm.submit({ segments: [enc('IVTNO   DELETE  LAST1')], origin: origin(), channel: ch });
+    await tm.submit({ segments: [enc('IVTNO     DELETE  LAST1')], origin: origin(), channel: ch });
     await flush();
     ch.answer({ kind: 'nak', sense: 0x1000, reason: 0 });
     await flush();
@@ -43,7 +43,7 @@ describe('commit mode 1 (send-then-commit) as a state machine', () => {
   it('CONFIRM: no ACK within ACKTO backs out; a lost link backs out', async () => {
     const { tm, clock, store } = await engine(DEFAULT_SYSTEM_DEFINITION.replace('ACKTO=120', 'ACKTO=5'));
     const ch = new FakeChannel();
-    await tm.submit({ segments: [enc('IVTNO   DELETE  LAST2')], origin: origin(), channel: ch });
+    await tm.submit({ segments: [enc('IVTNO     DELETE  LAST2')], origin: origin(), channel: ch });
     await flush();
     expect(ch.waiting).toBe(true);
     clock.advance(4999);
@@ -55,7 +55,7 @@ describe('commit mode 1 (send-then-commit) as a state machine', () => {
     expect(ch.confirmations).toEqual([false]);
     expect(await store.dbGet(IVP_DB, 'LAST2')).toBeDefined();
     const lost = new FakeChannel('lost');
-    await tm.submit({ segments: [enc('IVTNO   DELETE  LAST3')], origin: origin({ tpipe: 'TP2', syncLevel: 0 }), channel: lost });
+    await tm.submit({ segments: [enc('IVTNO     DELETE  LAST3')], origin: origin({ tpipe: 'TP2', syncLevel: 0 }), channel: lost });
     await flush();
     expect(lost.confirmations).toEqual([false]);
     expect(await store.dbGet(IVP_DB, 'LAST3')).toBeDefined();
@@ -246,33 +246,40 @@ describe('conversations as a state machine', () => {
   it('SPA carries state between steps; END blanks the transaction code; the ID is then unknown', async () => {
     const { tm } = await engine();
     const ch1 = new FakeChannel('auto-ack');
-    const r = await tm.submit({ segments: [enc('IVTCV   DISPLAY LAST3')], origin: origin(), channel: ch1 });
+    const r = await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST3')], origin: origin(), channel: ch1 });
     if (!r.ok) throw new Error('rejected');
     const conv = r.conversationId!;
     await flush();
     expect(ch1.replies[0]!.conversationContinues).toBe(true);
     expect(ch1.replies[0]!.conversationId).toBe(conv);
     expect(dec(ch1.replies[0]!.segments[0])).toMatch(/FIRST3.*0001$/);
+    // Every step sends IBM's IVTNOM input record: the 10-byte trancode field, then the command.
     const ch2 = new FakeChannel('auto-ack');
-    await tm.submit({ segments: [enc('DISPLAY LAST4')], origin: origin(), channel: ch2, conversationId: conv });
+    await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST4')], origin: origin(), channel: ch2, conversationId: conv });
     await flush();
-    expect(dec(ch2.replies[0]!.segments[0])).toMatch(/FIRST4.*0002$/);
+    expect(dec(ch2.replies[0]!.segments[0])).toMatch(/^ENTRY WAS DISPLAYED {21}DISPLAY LAST4 +FIRST4.*0001$/);
+    // The SPA keeps the last command and last name: a blank command and a blank name repeat them.
+    const ch2b = new FakeChannel('auto-ack');
+    await tm.submit({ segments: [enc('IVTCV     ')], origin: origin(), channel: ch2b, conversationId: conv });
+    await flush();
+    expect(dec(ch2b.replies[0]!.segments[0])).toBe('ENTRY WAS DISPLAYED'.padEnd(40) + 'DISPLAY ' + 'LAST4     FIRST4    8-111-4444D04/R04' + '0001');
     const ch3 = new FakeChannel('auto-ack');
-    await tm.submit({ segments: [enc('END')], origin: origin(), channel: ch3, conversationId: conv });
+    await tm.submit({ segments: [enc('IVTCV     END')], origin: origin(), channel: ch3, conversationId: conv });
     await flush();
+    expect(dec(ch3.replies[0]!.segments[0])).toBe('CONVERSATION HAS ENDED'.padEnd(89 - 4) + '0001');
     expect(ch3.replies[0]!.conversationContinues).toBe(false);
     expect(tm.hasConversation(conv)).toBe(false);
-    const r4 = await tm.submit({ segments: [enc('DISPLAY LAST4')], origin: origin(), channel: new FakeChannel(), conversationId: conv });
+    const r4 = await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST4')], origin: origin(), channel: new FakeChannel(), conversationId: conv });
     expect(r4).toMatchObject({ ok: false, kind: 'sense', sense: EngineSense.CONVERSATION_NOT_FOUND });
   });
 
   it('a conversation needs CM1, a busy conversation rejects, an idle one expires, a NAK ends it', async () => {
     const { tm, clock } = await engine(DEFAULT_SYSTEM_DEFINITION.replace('ACKTO=120', 'ACKTO=120,CONVTO=60'));
-    expect(await tm.submit({ segments: [enc('IVTCV   DISPLAY LAST1')], origin: origin({ commitMode: 0 }) })).toMatchObject({ sense: EngineSense.CONVERSATION_NEEDS_CM1 });
+    expect(await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST1')], origin: origin({ commitMode: 0 }) })).toMatchObject({ sense: EngineSense.CONVERSATION_NEEDS_CM1 });
     const ch = new FakeChannel();
-    const r = await tm.submit({ segments: [enc('IVTCV   DISPLAY LAST1')], origin: origin(), channel: ch });
+    const r = await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST1')], origin: origin(), channel: ch });
     const conv = (r as { conversationId: string }).conversationId;
-    expect(await tm.submit({ segments: [enc('DISPLAY LAST1')], origin: origin(), channel: new FakeChannel(), conversationId: conv })).toMatchObject({ sense: EngineSense.CONVERSATION_BUSY });
+    expect(await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST1')], origin: origin(), channel: new FakeChannel(), conversationId: conv })).toMatchObject({ sense: EngineSense.CONVERSATION_BUSY });
     await flush();
     ch.answer({ kind: 'ack' });
     await flush();
@@ -280,7 +287,7 @@ describe('conversations as a state machine', () => {
     clock.advance(60_000);
     expect(tm.hasConversation(conv)).toBe(false);
     const ch2 = new FakeChannel();
-    const r2 = await tm.submit({ segments: [enc('IVTCV   DISPLAY LAST1')], origin: origin(), channel: ch2 });
+    const r2 = await tm.submit({ segments: [enc('IVTCV     DISPLAY LAST1')], origin: origin(), channel: ch2 });
     await flush();
     ch2.answer({ kind: 'nak', sense: 1, reason: 0 });
     await flush();

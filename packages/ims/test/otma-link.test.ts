@@ -31,19 +31,19 @@ describe('OTMA link over loopback', () => {
   it('CM1 CONFIRM: ACK commits the IVTNO update, NAK backs it out', async () => {
     const c = await client(ims.link.port);
     try {
-      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO   ADD     SMITH     JOHN      8-555-0001X01/Y01'], commitMode: 1, syncLevel: 1 });
+      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO     ADD     SMITH     JOHN      8-555-0001X01/Y01'], commitMode: 1, syncLevel: 1 });
       const r1 = await c.next();
       expect(ackRequested(r1)).toBe(true);
       expect(text(r1)[0]).toMatch(/^ENTRY WAS ADDED/);
       c.respond(r1!, true);
       expect((await c.next())!.control.commitConfirmation).toBe(OtmaCommitConfirmation.COMMITTED);
       // NAK: the delete is backed out
-      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO   DELETE  SMITH'], commitMode: 1, syncLevel: 1 });
+      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO     DELETE  SMITH'], commitMode: 1, syncLevel: 1 });
       const r2 = await c.next();
       expect(text(r2)[0]).toMatch(/^ENTRY WAS DELETED/);
       c.respond(r2!, false, { sense: 0x1234 });
       expect((await c.next())!.control.commitConfirmation).toBe(OtmaCommitConfirmation.ABORTED);
-      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO   DISPLAY SMITH'], commitMode: 1, syncLevel: 0 });
+      c.sendTransaction({ tpipe: 'CLIENT02', segments: ['IVTNO     DISPLAY SMITH'], commitMode: 1, syncLevel: 0 });
       const r3 = await c.next();
       expect(text(r3)[0]).toBe('ENTRY WAS DISPLAYED'.padEnd(40) + 'DISPLAY ' + 'SMITH     JOHN      8-555-0001X01/Y010001');
       await c.next();
@@ -101,7 +101,7 @@ describe('OTMA link over loopback', () => {
   it('conversation IVTCV: continues with the server token until END', async () => {
     const c = await client(ims.link.port);
     try {
-      c.sendTransaction({ tpipe: 'CONV01', segments: ['IVTCV   DISPLAY LAST1'], commitMode: 1, syncLevel: 1 });
+      c.sendTransaction({ tpipe: 'CONV01', segments: ['IVTCV     DISPLAY LAST1'], commitMode: 1, syncLevel: 1 });
       const r1 = await c.next();
       const conv = conversationOf(r1);
       expect(conv).toMatch(/^[0-9A-F]{32}$/);
@@ -109,18 +109,18 @@ describe('OTMA link over loopback', () => {
       expect(text(r1)[0]).toMatch(/^ENTRY WAS DISPLAYED.*FIRST1.*0001$/);
       c.respond(r1!, true);
       expect(isCommit(await c.next())).toBe(true);
-      c.sendTransaction({ tpipe: 'CONV01', segments: ['DISPLAY LAST2'], commitMode: 1, syncLevel: 1, conversationId: conv });
+      c.sendTransaction({ tpipe: 'CONV01', segments: ['IVTCV     DISPLAY LAST2'], commitMode: 1, syncLevel: 1, conversationId: conv });
       const r2 = await c.next();
-      expect(text(r2)[0]).toMatch(/FIRST2.*0002$/);
+      expect(text(r2)[0]).toMatch(/FIRST2.*0001$/);
       c.respond(r2!, true);
       await c.next();
-      c.sendTransaction({ tpipe: 'CONV01', segments: ['END'], commitMode: 1, syncLevel: 1, conversationId: conv });
+      c.sendTransaction({ tpipe: 'CONV01', segments: ['IVTCV     END'], commitMode: 1, syncLevel: 1, conversationId: conv });
       const r3 = await c.next();
       expect(text(r3)[0]).toMatch(/^CONVERSATION HAS ENDED/);
       expect(r3!.state?.form === 'transaction' && r3!.state.serverState & OtmaServerState.CONVERSATIONAL).toBeFalsy();
       c.respond(r3!, true);
       await c.next();
-      c.sendTransaction({ tpipe: 'CONV01', segments: ['DISPLAY LAST2'], commitMode: 1, syncLevel: 1, conversationId: conv });
+      c.sendTransaction({ tpipe: 'CONV01', segments: ['IVTCV     DISPLAY LAST2'], commitMode: 1, syncLevel: 1, conversationId: conv });
       expect(isNak(await c.next())).toBe(true);
     } finally {
       c.close();

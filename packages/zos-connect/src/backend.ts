@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { type CodePage } from '@imsplex/codec';
 import { createClient, defaultTimers, type ClientOptions, type ImsConnectClient, type ImsConversation, type ImsResponse, type InteractionOptions, type Timers } from '@imsplex/client';
 import { ZosConnectError, ZosConnectErrorCode } from './errors.js';
 import { type ConnectionProfile, type InteractionProfile, type ServiceConfig, type ZosConnectConfig } from './config/model.js';
@@ -41,6 +42,20 @@ interface OpenConversation {
   busy: boolean;
 }
 
+/** What a service's calls share, worked out on its first call (per loaded configuration). */
+interface PreparedService {
+  readonly connection: ConnectionProfile;
+  readonly profile: InteractionProfile;
+  readonly page: CodePage;
+  /** The interaction options of every call (the client resolves an identical set once). */
+  readonly io: InteractionOptions;
+  /**
+   * `imsConnectTimeout` needs a timer and an abort signal per call: only when it differs from the
+   * client's own response timeout (see `responseTimeoutOf`).
+   */
+  readonly callTimeout: number;
+}
+
 function isLoopbackV4(host: string): boolean {
   return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
@@ -48,7 +63,11 @@ function isLoopbackV4(host: string): boolean {
 /** IMS side of the server. */
 export class ImsBackend {
   private readonly clients = new Map<string, ImsConnectClient>();
+  /** The response timeout each client was made with. */
+  private readonly clientTimeouts = new Map<string, number>();
   private readonly conversations = new Map<string, OpenConversation>();
+  /** Per service config object; a reload makes new service objects, so entries never go stale. */
+  private prepared = new WeakMap<ServiceConfig, PreparedService>();
   private readonly timers: Timers;
   private closed = false;
   /** Consecutive connect failures (any profile), for the health number. */
@@ -65,14 +84,40 @@ export class ImsBackend {
   async reconfigure(next: ZosConnectConfig): Promise<void> {
     const old = this.config;
     this.config = next;
+    this.prepared = new WeakMap();
     const stale: ImsConnectClient[] = [];
     for (const [id, client] of this.clients) {
-      if (old.connections.get(id) !== next.connections.get(id) && JSON.stringify(old.connections.get(id)) !== JSON.stringify(next.connections.get(id))) {
+      const changed = old.connections.get(id) !== next.connections.get(id) && JSON.stringify(old.connections.get(id)) !== JSON.stringify(next.connections.get(id));
+      if (changed || this.clientTimeouts.get(id) !== this.responseTimeoutOf(id)) {
         this.clients.delete(id);
+        this.clientTimeouts.delete(id);
         stale.push(client);
       }
     }
     await Promise.all(stale.map((c) => c.close()));
+  }
+
+  /**
+   * The response timeout of a connection profile's client. When every service on the connection has
+   * the same `imsConnectTimeout` (the usual case: one interaction profile), it is that: the client's
+   * own per-connection deadline, armed when the request is written (IBM: the wait for IMS Connect's
+   * answer), then times every call with no timer or abort signal of ours. Otherwise it is a bound a
+   * little above `asyncRequestTimeout`, so that a lost reply eventually frees the connection, and
+   * each call applies its `imsConnectTimeout` with a signal.
+   */
+  private responseTimeoutOf(connectionId: string): number {
+    const config = this.config;
+    let common: number | undefined;
+    let mixed = false;
+    for (const svc of config.services.values()) {
+      if (svc.connectionRef !== connectionId) continue;
+      const t = config.interactions.get(svc.interactionRef)?.imsConnectTimeout ?? 0;
+      if (common === undefined) common = t;
+      else if (common !== t) mixed = true;
+    }
+    if (!mixed && common !== undefined && common > 0) return Math.min(86_400_000, common);
+    const asyncBound = config.manager.asyncRequestTimeout;
+    return asyncBound > 0 ? Math.min(86_400_000, asyncBound + 30_000) : 0;
   }
 
   /** The client of a connection profile (created on first use). */
@@ -83,7 +128,7 @@ export class ImsBackend {
     const host = this.options.serverHost;
     const localAddress = profile.localAddress ?? (host && isLoopbackV4(host) && isLoopbackV4(profile.host) ? host : undefined);
     const tls = profile.tls === false ? false : { ...(profile.tls.caFile ? { ca: readFileSync(profile.tls.caFile) } : {}), rejectUnauthorized: profile.tls.rejectUnauthorized, ...(profile.tls.servername ? { servername: profile.tls.servername } : {}) };
-    const asyncBound = this.config.manager.asyncRequestTimeout;
+    const responseTimeout = this.responseTimeoutOf(profile.id);
     const o: ClientOptions = {
       host: profile.host,
       port: profile.port,
@@ -96,9 +141,7 @@ export class ImsBackend {
       maxIdleTime: profile.maxIdleTime,
       connectTimeout: profile.connectTimeout,
       pingIdleAfter: profile.pingOnInvoke ? 0 : -1,
-      // The client's own wait for a reply: bounded a little above asyncRequestTimeout so a lost
-      // reply eventually frees the connection; per-call imsConnectTimeout is applied with a signal.
-      responseTimeout: asyncBound > 0 ? Math.min(86_400_000, asyncBound + 30_000) : 0,
+      responseTimeout,
       ...(profile.user ? { racfUserId: profile.user } : {}),
       ...(profile.password ? { racfPassword: profile.password } : {}),
       ...(profile.group ? { racfGroupName: profile.group } : {}),
@@ -110,6 +153,7 @@ export class ImsBackend {
     c.on('connect', () => (this.connectFailures = 0));
     c.on('backgroundError', () => undefined);
     this.clients.set(profile.id, c);
+    this.clientTimeouts.set(profile.id, responseTimeout);
     return c;
   }
 
@@ -134,20 +178,25 @@ export class ImsBackend {
    * messages, decode the output. Errors keep their codes (client errors, `ZCON_ERR_*`).
    */
   async invoke(service: ServiceConfig, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
-    const connection = this.config.connections.get(service.connectionRef);
-    const profile = this.config.interactions.get(service.interactionRef);
-    if (!connection || !profile) throw new ZosConnectError(ZosConnectErrorCode.INTERNAL, `service ${service.name} names a profile that is no longer configured`);
-    const page = codePageOf(profile.codePage);
-    const io = this.interaction(service, profile, connection);
-    const client = this.clientFor(connection);
-    const controller = new AbortController();
-    let timer: unknown;
-    if (profile.imsConnectTimeout > 0) {
-      timer = this.timers.setTimeout(
-        () => controller.abort(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `no reply from IMS Connect within imsConnectTimeout ${profile.imsConnectTimeout} ms`)),
-        profile.imsConnectTimeout,
-      );
+    let prep = this.prepared.get(service);
+    if (prep === undefined) {
+      const connection = this.config.connections.get(service.connectionRef);
+      const profile = this.config.interactions.get(service.interactionRef);
+      if (!connection || !profile) throw new ZosConnectError(ZosConnectErrorCode.INTERNAL, `service ${service.name} names a profile that is no longer configured`);
+      const t = profile.imsConnectTimeout;
+      prep = Object.freeze({ connection, profile, page: codePageOf(profile.codePage), io: Object.freeze(this.interaction(service, profile, connection)), callTimeout: t > 0 && t !== this.responseTimeoutOf(connection.id) ? t : 0 });
+      this.prepared.set(service, prep);
     }
+    const { connection, page, io, callTimeout } = prep;
+    const client = this.clientFor(connection);
+    let signal: AbortSignal | undefined;
+    let timer: unknown;
+    if (callTimeout > 0) {
+      const controller = new AbortController();
+      signal = controller.signal;
+      timer = this.timers.setTimeout(() => controller.abort(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `no reply from IMS Connect within imsConnectTimeout ${callTimeout} ms`)), callTimeout);
+    }
+    const withSignal = signal ? { signal } : {};
     try {
       let res: ImsResponse;
       let conv: OpenConversation | undefined;
@@ -161,12 +210,12 @@ export class ImsBackend {
         this.timers.clearTimeout(conv.timer);
         try {
           if (step.kind === 'end' && !step.withInput) {
-            await conv.conversation.end({ signal: controller.signal });
+            await conv.conversation.end(withSignal);
             this.conversations.delete(conv.id);
             return { output: {}, endpoint: '', clientId: conv.conversation.clientId, conversation: { id: conv.id, open: false } };
           }
           const enc = encodeRequest(service, input, page);
-          res = await conv.conversation.continue(enc.segments, { dataIncludesTrancode: enc.includesTrancode, signal: controller.signal });
+          res = await conv.conversation.continue(enc.segments, { dataIncludesTrancode: enc.includesTrancode, ...withSignal });
         } catch (e) {
           if (!conv.conversation.open) this.conversations.delete(conv.id);
           else this.armConversation(conv);
@@ -179,7 +228,7 @@ export class ImsBackend {
           throw new ZosConnectError(ZosConnectErrorCode.OVERLOADED, `${this.conversations.size} conversations are open (maxConversations ${this.config.manager.maxConversations})`);
         }
         const enc = encodeRequest(service, input, page);
-        res = await client.sendReceive({ ...io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode, signal: controller.signal });
+        res = await client.sendReceive({ ...io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode, ...withSignal });
       }
       let conversation: InvokeResult['conversation'];
       if (res.conversation) {

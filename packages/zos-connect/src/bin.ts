@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
  * imsplex-zos-connect --config DIR [--host H] [--port P] [--admin HOST:PORT] [--name NAME] [--log-level LEVEL]
+ *                     [--request-log all|errors|off]
  *
  * Starts a z/OS Connect server from a configuration directory. SIGTERM / SIGINT stop it gracefully
  * (new requests get 503, in-flight ones finish). With an IPC channel (started by the stack
@@ -10,9 +11,9 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { acceptHandoffs } from './handoff.js';
-import { createZosConnectServer } from './server.js';
+import { createZosConnectServer, type RequestLogMode } from './server.js';
 
-const USAGE = 'usage: imsplex-zos-connect --config DIR [--host H] [--port P] [--admin HOST:PORT] [--name NAME] [--log-level LEVEL]';
+const USAGE = 'usage: imsplex-zos-connect --config DIR [--host H] [--port P] [--admin HOST:PORT] [--name NAME] [--log-level LEVEL] [--request-log all|errors|off]';
 
 function die(message: string): never {
   process.stderr.write(`imsplex-zos-connect: ${message}\n`);
@@ -29,6 +30,7 @@ try {
       admin: { type: 'string' },
       name: { type: 'string' },
       'log-level': { type: 'string' },
+      'request-log': { type: 'string' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -52,8 +54,21 @@ if (values['admin'] !== undefined) {
 }
 const level = (values['log-level'] as string | undefined) ?? 'info';
 if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(level)) die(`--log-level must be fatal, error, warn, info, debug, trace or silent`);
+const requestLog = (values['request-log'] as string | undefined) ?? 'errors';
+if (!['all', 'errors', 'off'].includes(requestLog)) die(`--request-log must be all, errors or off\n${USAGE}`);
 const name = values['name'] as string | undefined;
-const logger = pino({ level, base: { pid: process.pid, ...(name ? { server: name } : {}) } });
+// Asynchronous stdout: log lines written in the same tick go out in one write, and a busy server does
+// not wait on the pipe. Flushed before exiting.
+const destination = pino.destination({ dest: 1, sync: false });
+const logger = pino({ level, base: { pid: process.pid, ...(name ? { server: name } : {}) } }, destination);
+const exit = (code: number): never => {
+  try {
+    destination.flushSync();
+  } catch {
+    // nothing left to write, or stdout is gone
+  }
+  process.exit(code);
+};
 
 const send = (event: string, data: unknown): void => {
   if (typeof process.send === 'function' && process.connected) process.send({ type: 'imsplex:event', event, data });
@@ -64,6 +79,7 @@ try {
   server = createZosConnectServer({
     config: configDir,
     logger,
+    requestLog: requestLog as RequestLogMode,
     ...(values['host'] !== undefined ? { host: values['host'] as string } : {}),
     ...(portText !== undefined ? { port: Number(portText) } : {}),
     ...(admin ? { admin } : {}),
@@ -83,11 +99,11 @@ const stop = (signal: string): void => {
     .stop()
     .then(() => {
       send('stopped', {});
-      process.exit(0);
+      exit(0);
     })
     .catch((e: unknown) => {
       logger.error({ err: e }, 'stop failed');
-      process.exit(1);
+      exit(1);
     });
 };
 process.on('SIGTERM', () => stop('SIGTERM'));
@@ -104,5 +120,5 @@ server
   .catch((e: unknown) => {
     logger.fatal({ err: e }, 'start failed');
     process.stderr.write(`imsplex-zos-connect: ${(e as Error).message}\n`);
-    process.exit(1);
+    exit(1);
   });

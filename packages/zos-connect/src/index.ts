@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 export { createZosConnectServer, ZosConnectServer } from './server.js';
-export type { ListeningInfo, ServerState, ZosConnectServerOptions } from './server.js';
+export type { ListeningInfo, RequestLogMode, ServerState, ZosConnectServerOptions } from './server.js';
 export { loadConfig } from './config/loader.js';
 export type * from './config/model.js';
 export { ZosConnectError, ZosConnectErrorCode, ConfigError, formatProblem } from './errors.js';

@@ -18,8 +18,19 @@ function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Whether `input` already has a value at `path` (then its default does not apply). */
+function hasValue(input: Record<string, unknown>, path: readonly string[]): boolean {
+  let cur: unknown = input;
+  for (const k of path) {
+    if (!isObj(cur)) return false;
+    cur = cur[k];
+  }
+  return cur !== undefined && cur !== null;
+}
+
 function withDefaults(input: Record<string, unknown>, defaults: readonly { readonly path: readonly string[]; readonly value: string }[]): Record<string, unknown> {
-  if (defaults.length === 0) return input;
+  // The request usually carries every defaulted field: then there is nothing to copy.
+  if (defaults.every((d) => hasValue(input, d.path))) return input;
   const out: Record<string, unknown> = { ...input };
   for (const d of defaults) {
     let cur: Record<string, unknown> = out;
@@ -41,7 +52,9 @@ export function encodeRequest(service: ServiceConfig, input: unknown, codePage: 
   if (!isObj(input)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: the request must be a JSON object.');
   const segments: Uint8Array[] = [];
   let includesTrancode = false;
-  for (const [i, seg] of service.request.entries()) {
+  const request = service.request;
+  for (let i = 0; i < request.length; i++) {
+    const seg = request[i]!;
     const part = seg.name === undefined ? input : input[seg.name];
     if (seg.name !== undefined && part !== undefined && !isObj(part) && seg.kind === 'copybook') {
       throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, `The request payload could not be parsed: "${seg.name}" must be an object.`, { details: { field: seg.name } });

@@ -11,7 +11,8 @@ export interface ServiceStats {
   inFlight: number;
   totalMs: number;
   maxMs: number;
-  lastInvoked: string | undefined;
+  /** When the service was last invoked (epoch ms; the REST statistics show it as an ISO date). */
+  lastInvokedAt: number | undefined;
 }
 
 /** A service with its status. */
@@ -78,7 +79,7 @@ export class Registry {
     const services = new Map<string, ServiceState>();
     for (const [name, c] of config.services) {
       const prev = this.services.get(name);
-      services.set(name, prev ? Object.assign(prev, { config: c }) : { config: c, status: c.initialStatus, stats: { invocations: 0, errors: 0, inFlight: 0, totalMs: 0, maxMs: 0, lastInvoked: undefined } });
+      services.set(name, prev ? Object.assign(prev, { config: c }) : { config: c, status: c.initialStatus, stats: { invocations: 0, errors: 0, inFlight: 0, totalMs: 0, maxMs: 0, lastInvokedAt: undefined } });
     }
     const apis = new Map<string, ApiState>();
     for (const [name, c] of config.apis) {

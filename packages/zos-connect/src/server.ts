@@ -13,7 +13,7 @@
 import { type AddressInfo, type Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createClient, defaultTimers, type ClientOptions, type Timers } from '@imsplex/client';
 import { isImsplexError } from '@imsplex/codec';
@@ -39,8 +39,14 @@ export interface ZosConnectServerOptions {
   readonly port?: number;
   /** Separate admin/health listener. Default none: admin, health and metrics share the main port. */
   readonly admin?: { readonly host: string; readonly port: number };
-  /** pino logger (default: silent). Request logs go to it. */
+  /** pino logger (default: silent). Lifecycle, error and request logs go to it. */
   readonly logger?: Logger;
+  /**
+   * Which requests are logged (default `errors`). Server errors (5xx) are always logged, at error
+   * level with their cause. `errors` also logs 4xx answers at info; `all` adds one info line per
+   * request (method, URL, status, time, API and operation); `off` logs no other request.
+   */
+  readonly requestLog?: RequestLogMode;
   /** Extra IMS client options per connection profile (tests inject `connector`, `timers`). */
   readonly clientOverrides?: (profile: ConnectionProfile) => Partial<ClientOptions>;
   /** Timers for asyncRequestTimeout, imsConnectTimeout, conversation expiry and stop (default: the globals). */
@@ -48,6 +54,9 @@ export interface ZosConnectServerOptions {
   /** Server name for logs and metric labels. */
   readonly name?: string;
 }
+
+/** What `requestLog` logs besides server errors. */
+export type RequestLogMode = 'all' | 'errors' | 'off';
 
 /** Server lifecycle states. */
 export type ServerState = 'created' | 'running' | 'paused' | 'stopping' | 'stopped';
@@ -68,8 +77,17 @@ declare module 'fastify' {
 
 const SERVICE_PROVIDER = 'IMS-1.0';
 
+/** Shared empty scope for template roots a request does not have (never written). */
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
+
 function isObj(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The URL's path (without the query). */
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
 }
 
 /** Base URL of the request (scheme, host and port as the client used them). */
@@ -111,11 +129,14 @@ export class ZosConnectServer {
   private stopPromise: Promise<void> | undefined;
   private readonly combinedDoc: Record<string, unknown> = {};
   private listening: ListeningInfo | undefined;
+  private readonly requestLog: RequestLogMode;
 
   constructor(private readonly options: ZosConnectServerOptions) {
     this.config = typeof options.config === 'string' ? loadConfig(options.config) : options.config;
     this.timers = options.timers ?? defaultTimers;
     this.logger = options.logger ?? pino({ level: 'silent' });
+    this.requestLog = options.requestLog ?? 'errors';
+    if (!['all', 'errors', 'off'].includes(this.requestLog)) throw new ZosConnectError(ZosConnectErrorCode.CONFIG, `requestLog must be all, errors or off; got ${String(this.requestLog)}`);
     this.registry = new Registry(this.config);
     const host = options.host ?? this.config.endpoint?.host ?? '127.0.0.1';
     this.backend = new ImsBackend(this.config, { serverHost: host, ...(options.clientOverrides ? { clientOverrides: options.clientOverrides } : {}), timers: this.timers });
@@ -246,8 +267,10 @@ export class ZosConnectServer {
   // ------------------------------------------------------------------------------------------------
 
   private newApp(): FastifyInstance {
+    // No fastify logger: its request logging writes two lines per request through a child logger
+    // made for each request. The server logs what `requestLog` asks for itself, once per request.
     return Fastify({
-      loggerInstance: this.logger as unknown as FastifyBaseLogger,
+      logger: false,
       bodyLimit: this.config.manager.maxRequestBodySize,
       exposeHeadRoutes: false,
       return503OnClosing: true,
@@ -282,19 +305,23 @@ export class ZosConnectServer {
 
   private installCommon(app: FastifyInstance): void {
     app.server.on('connection', (socket: Socket) => socket.setNoDelay(true));
-    app.addHook('onRequest', async (_req, reply) => {
+    // Callback-style hooks: no promise per request.
+    app.addHook('onRequest', (_req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
       if (this.stateValue === 'stopping') reply.header('connection', 'close');
+      done();
     });
-    app.addHook('onResponse', async (req, reply) => {
-      const z = req.zcon ?? { kind: 'admin' as const };
-      this.metrics.requests.inc({ kind: z.kind, api: z.api ?? '', operation: z.operation ?? '', status: String(reply.statusCode) });
-      this.metrics.duration.observe({ kind: z.kind }, reply.elapsedTime / 1000);
+    app.addHook('onResponse', (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+      const z = req.zcon;
+      const ms = reply.elapsedTime;
+      this.metrics.observeRequest(z?.kind ?? 'admin', z?.api ?? '', z?.operation ?? '', reply.statusCode, ms / 1000);
+      if (this.requestLog === 'all') this.logger.info({ reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(ms * 1000) / 1000, ...(z?.api ? { api: z.api } : {}), ...(z?.operation ? { operation: z.operation } : {}) }, 'request');
+      done();
     });
     app.setErrorHandler((error: FastifyError, req, reply) => {
       this.sendError(req, reply, this.fromFastify(error));
     });
     app.setNotFoundHandler((req, reply) => {
-      this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `No API or resource matches ${req.method} ${req.url.split('?')[0]}.`));
+      this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `No API or resource matches ${req.method} ${pathOf(req.url)}.`));
     });
   }
 
@@ -310,8 +337,8 @@ export class ZosConnectServer {
 
   private sendError(req: FastifyRequest, reply: FastifyReply, error: unknown, extra: { service?: string } = {}): FastifyReply {
     const r = resolveError(error, this.config.manager.errorProfile, extra);
-    if (r.status >= 500) req.log.error({ err: error, code: r.body.errorDetails.code }, r.body.errorMessage);
-    else req.log.info({ code: r.body.errorDetails.code }, r.body.errorMessage);
+    if (r.status >= 500) this.logger.error({ reqId: req.id, method: req.method, url: req.url, err: error, code: r.body.errorDetails.code }, r.body.errorMessage);
+    else if (this.requestLog !== 'off') this.logger.info({ reqId: req.id, method: req.method, url: req.url, code: r.body.errorDetails.code }, r.body.errorMessage);
     if (r.status === 401) reply.header('www-authenticate', 'Basic realm="zosConnect"');
     if (isImsplexError(error) && error.code === ZosConnectErrorCode.METHOD_NOT_ALLOWED && Array.isArray(error.details['allow'])) reply.header('allow', (error.details['allow'] as string[]).join(', '));
     return reply.code(r.status).type('application/json').send(r.body);
@@ -348,55 +375,69 @@ export class ZosConnectServer {
   private async runService(state: ServiceState, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
     if (state.status !== 'started') throw new ZosConnectError(ZosConnectErrorCode.STOPPED, `Service ${state.config.name} is stopped.`, { details: { service: state.config.name } });
     const stats = state.stats;
+    const service = state.config;
     stats.invocations++;
     stats.inFlight++;
-    stats.lastInvoked = new Date().toISOString();
+    stats.lastInvokedAt = Date.now();
     const started = performance.now();
-    const work = this.backend.invoke(state.config, input, step);
-    const done = work.then(
-      (r) => {
-        this.metrics.interactions.inc({ service: state.config.name, outcome: 'ok' });
-        return r;
-      },
-      (e: unknown) => {
-        stats.errors++;
-        const code = isImsplexError(e) ? e.code : 'UNKNOWN';
-        this.metrics.interactions.inc({ service: state.config.name, outcome: code });
-        if (code === 'IMS_ERR_IN_DOUBT') this.metrics.inDoubt.inc({ service: state.config.name });
-        throw e;
-      },
-    );
-    const settle = () => {
-      stats.inFlight--;
-      const ms = performance.now() - started;
-      stats.totalMs += ms;
-      stats.maxMs = Math.max(stats.maxMs, ms);
-    };
-    done.then(settle, settle);
+    const work = this.backend.invoke(service, input, step);
     const limit = this.config.manager.asyncRequestTimeout;
-    if (limit <= 0) return done;
-    let timer: unknown;
-    let timedOut = false;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = this.timers.setTimeout(() => {
-        timedOut = true;
-        reject(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `The asynchronous request has timed out after ${limit} milliseconds.`, { details: { asyncRequestTimeout: limit, service: state.config.name } }));
-      }, limit);
-    });
-    try {
-      return await Promise.race([done, timeout]);
-    } finally {
-      this.timers.clearTimeout(timer);
-      if (timedOut) {
-        // IBM: the backend is not told; discard the late result (end a conversation it opened).
-        done.then(
-          (r) => {
-            if (r.conversation?.open) void this.backend.invoke(state.config, {}, { kind: 'end', id: r.conversation.id, withInput: false }).catch(() => undefined);
-          },
-          () => undefined,
-        );
+    if (limit <= 0) {
+      try {
+        const r = await work;
+        this.metrics.countInteraction(service.name, 'ok');
+        return r;
+      } catch (e) {
+        this.interactionFailed(stats, service.name, e);
+        throw e;
+      } finally {
+        this.settleStats(stats, started);
       }
     }
+    // One timer, one promise: whichever of IMS and the timer comes first settles the caller.
+    return new Promise<InvokeResult>((resolve, reject) => {
+      let timedOut = false;
+      const timer = this.timers.setTimeout(() => {
+        timedOut = true;
+        reject(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `The asynchronous request has timed out after ${limit} milliseconds.`, { details: { asyncRequestTimeout: limit, service: service.name } }));
+      }, limit);
+      work.then(
+        (r) => {
+          this.settleStats(stats, started);
+          this.metrics.countInteraction(service.name, 'ok');
+          if (!timedOut) {
+            this.timers.clearTimeout(timer);
+            resolve(r);
+          } else if (r.conversation?.open) {
+            // IBM: the backend is not told of the timeout; the late result is discarded, and a
+            // conversation it opened is ended.
+            void this.backend.invoke(service, {}, { kind: 'end', id: r.conversation.id, withInput: false }).catch(() => undefined);
+          }
+        },
+        (e: unknown) => {
+          this.settleStats(stats, started);
+          this.interactionFailed(stats, service.name, e);
+          if (!timedOut) {
+            this.timers.clearTimeout(timer);
+            reject(e);
+          }
+        },
+      );
+    });
+  }
+
+  private settleStats(stats: ServiceState['stats'], started: number): void {
+    stats.inFlight--;
+    const ms = performance.now() - started;
+    stats.totalMs += ms;
+    if (ms > stats.maxMs) stats.maxMs = ms;
+  }
+
+  private interactionFailed(stats: ServiceState['stats'], service: string, e: unknown): void {
+    stats.errors++;
+    const code = isImsplexError(e) ? e.code : 'UNKNOWN';
+    this.metrics.countInteraction(service, code);
+    if (code === 'IMS_ERR_IN_DOUBT') this.metrics.inDoubt.inc({ service });
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -404,7 +445,7 @@ export class ZosConnectServer {
   // ------------------------------------------------------------------------------------------------
 
   private async handleApi(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const path = req.url.split('?')[0]!;
+    const path = pathOf(req.url);
     req.zcon = { kind: 'api' };
     // `<basePath>/api-docs`: the API's OpenAPI document (GET and OPTIONS only).
     if (path.endsWith('/api-docs')) {
@@ -447,14 +488,13 @@ export class ZosConnectServer {
 
   private requestInput(req: FastifyRequest, m: RouteMatch): { input: unknown; step: ConversationStep | undefined } {
     const op = m.operation;
-    const path: Record<string, unknown> = {};
-    const query: Record<string, unknown> = {};
-    const header: Record<string, unknown> = {};
-    const rawQuery = (req.query ?? {}) as Record<string, unknown>;
+    let path: Record<string, unknown> | undefined;
+    let query: Record<string, unknown> | undefined;
+    let header: Record<string, unknown> | undefined;
     for (const p of op.parameters) {
       let raw: unknown;
       if (p.in === 'path') raw = m.params[p.name];
-      else if (p.in === 'query') raw = rawQuery[p.name];
+      else if (p.in === 'query') raw = (req.query as Record<string, unknown> | undefined)?.[p.name];
       else raw = req.headers[p.name];
       if (Array.isArray(raw)) raw = raw[0];
       if (raw === undefined) {
@@ -462,16 +502,18 @@ export class ZosConnectServer {
         continue;
       }
       const v = coerce(p, String(raw));
-      (p.in === 'path' ? path : p.in === 'query' ? query : header)[p.name] = v;
+      if (p.in === 'path') (path ??= {})[p.name] = v;
+      else if (p.in === 'query') (query ??= {})[p.name] = v;
+      else (header ??= {})[p.name] = v;
     }
     const body = req.body;
     if (op.bodyRequired && (body === undefined || body === null)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: a JSON body is required.');
     if (body !== undefined && body !== null && !isObj(body)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: the body must be a JSON object.');
-    const input = op.request ? evaluate(op.request, { path, query, header, body }) : (body ?? {});
+    const input = op.request ? evaluate(op.request, { path: path ?? EMPTY, query: query ?? EMPTY, header: header ?? EMPTY, body }) : (body ?? {});
     let step: ConversationStep | undefined;
     if (op.conversation === 'start') step = { kind: 'start' };
-    else if (op.conversation === 'continue') step = { kind: 'continue', id: String(path[op.conversationParam!]) };
-    else if (op.conversation === 'end') step = { kind: 'end', id: String(path[op.conversationParam!]), withInput: op.request !== undefined || (isObj(body) && Object.keys(body).length > 0) };
+    else if (op.conversation === 'continue') step = { kind: 'continue', id: String(path?.[op.conversationParam!]) };
+    else if (op.conversation === 'end') step = { kind: 'end', id: String(path?.[op.conversationParam!]), withInput: op.request !== undefined || (isObj(body) && Object.keys(body).length > 0) };
     return { input, step };
   }
 
@@ -541,7 +583,7 @@ export class ZosConnectServer {
     };
     const notAllowed = (allow: string[]) => async (req: FastifyRequest, reply: FastifyReply) => {
       req.zcon = { kind: 'admin' };
-      return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${req.url.split('?')[0]}.`, { details: { allow } }));
+      return this.sendError(req, reply, new ZosConnectError(ZosConnectErrorCode.METHOD_NOT_ALLOWED, `${req.method} is not allowed on ${pathOf(req.url)}.`, { details: { allow } }));
     };
     const serviceOf = (name: string | undefined): ServiceState => {
       const s = name === undefined ? undefined : this.registry.services.get(name);
@@ -585,7 +627,10 @@ export class ZosConnectServer {
         if (action === undefined || action === 'status') return this.serviceDetails(s, baseUrl(req));
         if (action === 'getRequestSchema') return s.config.requestSchema;
         if (action === 'getResponseSchema') return s.config.responseSchema;
-        if (action === 'getStatistics') return { serviceName: s.config.name, ...s.stats, averageMs: s.stats.invocations ? s.stats.totalMs / s.stats.invocations : 0 };
+        if (action === 'getStatistics') {
+          const { lastInvokedAt, ...st } = s.stats;
+          return { serviceName: s.config.name, ...st, lastInvoked: lastInvokedAt === undefined ? undefined : new Date(lastInvokedAt).toISOString(), averageMs: st.invocations ? st.totalMs / st.invocations : 0 };
+        }
         throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `Unknown action ${action}.`, { details: { parameter: 'action' } });
       }),
     );

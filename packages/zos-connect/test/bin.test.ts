@@ -55,5 +55,33 @@ describe('imsplex-zos-connect', () => {
     const p = run(['--port', '1']);
     expect(await p.exited).toBe(2);
     expect(p.err()).toContain('--config is required');
+    const q = run(['--config', SAMPLES, '--request-log', 'some']);
+    expect(await q.exited).toBe(2);
+    expect(q.err()).toContain('--request-log must be all, errors or off');
+  }, 30_000);
+
+  it('--request-log all writes one JSON line per request to stdout, flushed by the time it exits', async () => {
+    const p = run(['--config', SAMPLES, '--host', '127.0.0.1', '--port', '0', '--request-log', 'all']);
+    const url = await new Promise<string>((resolve, reject) => {
+      p.child.stdout!.on('data', () => {
+        const m = /listening on (http:\/\/\S+)/.exec(p.out());
+        if (m) resolve(m[1]!);
+      });
+      void p.exited.then((c) => reject(new Error(`exited ${c}: ${p.err()}`)));
+    });
+    expect((await fetch(`${url}/health`)).status).toBe(200);
+    expect((await fetch(`${url}/nothing`)).status).toBe(404);
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    const lines = p
+      .out()
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.filter((l) => l['msg'] === 'request').map((l) => [l['url'], l['status']])).toEqual([
+      ['/health', 200],
+      ['/nothing', 404],
+    ]);
+    expect(lines.at(-1)!['msg']).toBe('z/OS Connect server stopped');
   }, 30_000);
 });

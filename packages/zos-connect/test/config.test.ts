@@ -36,7 +36,7 @@ describe('sample configuration', () => {
     const ivtno = c.services.get('IVTNO')!;
     expect(ivtno).toMatchObject({ trancode: 'IVTNO', conversational: false });
     const seg = ivtno.request[0]!;
-    expect(seg.kind === 'copybook' && seg.llzz && seg.trancodeField).toEqual({ offset: 4, size: 8 });
+    expect(seg.kind === 'copybook' && seg.llzz && seg.trancodeField).toEqual({ offset: 4, size: 10 });
     expect(c.services.get('IVTCV')!.conversational).toBe(true);
     expect(c.apis.get('phonebook')!.basePath).toBe('/phonebook');
     expect(c.apis.get('ivtcv')!.operations.map((o) => `${o.method} ${o.path} ${o.conversation}`)).toEqual([
@@ -87,20 +87,20 @@ describe('server.xml problems', () => {
 
 describe('service problems', () => {
   it('copybook errors carry the copybook file and line', () => {
-    const p = problems({ 'copybooks/IVTNOOUT.cpy': '       01  OUTPUT-MSG.\n           05  OUT-LL   PIC S9(3) COMP.\n           05  OUT-ZZ   PIC S9(3) COMPX.\n' });
-    expect(p.some((x) => /^copybooks\/IVTNOOUT\.cpy:3: segment\.copybook: /.test(x))).toBe(true);
+    const p = problems({ 'copybooks/IVTNOM.cpy': '       01  OUTPUT-MSG.\n           05  OUT-LL   PIC S9(3) COMP.\n           05  OUT-ZZ   PIC S9(3) COMPX.\n' });
+    expect(p.some((x) => /^copybooks\/IVTNOM\.cpy:3: segment\.copybook: /.test(x))).toBe(true);
   });
 
   it('LL/ZZ/trancode fields must be where the runtime writes them', () => {
-    const svc = readFileSync(`${SAMPLES}/services/IVTNO.xml`, 'utf8').replace('trancodeField="IN-TRANCODE"', 'trancodeField="IN-COMMAND"').replace('<field name="IN-COMMAND" default="DIS"/>', '<field name="IN-NOPE" default="X"/>');
+    const svc = readFileSync(`${SAMPLES}/services/IVTNO.xml`, 'utf8').replace('trancodeField="IN-TRANCDE"', 'trancodeField="IN-COMMAND"').replace('<field name="IN-COMMAND" default="DIS"/>', '<field name="IN-NOPE" default="X"/>');
     const p = problems({ 'services/IVTNO.xml': svc });
     const line = svc.split('\n').findIndex((l) => l.includes('trancodeField')) + 1;
-    expect(p).toContain(`services/IVTNO.xml:${line}: request.trancodeField: IN-COMMAND must be a PIC X field of at least 8 bytes at offset 4 (it is alphanumeric 8 bytes at offset 13)`);
+    expect(p).toContain(`services/IVTNO.xml:${line}: request.trancodeField: IN-COMMAND must be a PIC X field of at least 8 bytes at offset 4 (it is alphanumeric 8 bytes at offset 14)`);
     expect(p.some((x) => x.includes('field.IN-NOPE: names no field of the JSON interface'))).toBe(true);
   });
 
   it('response defaults are refused', () => {
-    const svc = readFileSync(`${SAMPLES}/services/IVTNO.xml`, 'utf8').replace('<response copybook="copybooks/IVTNOOUT.cpy" llField="OUT-LL" zzField="OUT-ZZ"/>', '<response copybook="copybooks/IVTNOOUT.cpy" llField="OUT-LL" zzField="OUT-ZZ">\n<field name="OUT-MESSAGE" default="x"/>\n</response>');
+    const svc = readFileSync(`${SAMPLES}/services/IVTNO.xml`, 'utf8').replace('<response copybook="copybooks/IVTNOM.cpy" record="OUTPUT-MSG" llField="OUT-LL" zzField="OUT-ZZ"/>', '<response copybook="copybooks/IVTNOM.cpy" record="OUTPUT-MSG" llField="OUT-LL" zzField="OUT-ZZ">\n<field name="OUT-MESSAGE" default="x"/>\n</response>');
     expect(problems({ 'services/IVTNO.xml': svc }).some((x) => x.includes('field.default: response fields cannot have defaults'))).toBe(true);
   });
 });
@@ -114,8 +114,8 @@ describe('API problems', () => {
     const doc = JSON.parse(phonebook);
     const get = doc.paths['/{lastName}'].get;
     get['x-zosconnect-service'] = 'NOPE';
-    doc.paths['/{lastName}'].post['x-zosconnect-request'].IN_LAST_NAME = '$path.lastname';
-    doc.paths['/{lastName}'].put['x-zosconnect-request'].IN_ZIP_CODE = '$bogus';
+    doc.paths['/{lastName}'].post['x-zosconnect-request'].IN_RECORD.IN_LAST_NAME = '$path.lastname';
+    doc.paths['/{lastName}'].put['x-zosconnect-request'].IN_RECORD.IN_ZIP_CODE = '$bogus';
     doc.paths['/{lastName}'].delete['x-zosconnect-response'].conditions[0].status = 700;
     doc.paths['/x/{id}'] = { get: { 'x-zosconnect-service': 'IVTNO' } };
     const text = JSON.stringify(doc, null, 2);

@@ -95,10 +95,13 @@ describe('REST → z/OS Connect → IMS Connect → IMS', () => {
   it('IVTCV conversation through OTMA', async () => {
     let r = await call('POST', '/ivtcv/conversations', { command: 'DIS', lastName: 'LAST2' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ open: true, message: 'ENTRY WAS DISPLAYED', firstName: 'FIRST2', step: '0001' });
+    expect(r.body).toMatchObject({ open: true, message: 'ENTRY WAS DISPLAYED', command: 'DIS', lastName: 'LAST2', firstName: 'FIRST2' });
     const id = r.body.conversationId;
     r = await call('PUT', `/ivtcv/conversations/${id}`, { command: 'DIS', lastName: 'LAST3' });
-    expect(r.body).toMatchObject({ open: true, step: '0002', firstName: 'FIRST3' });
+    expect(r.body).toMatchObject({ open: true, firstName: 'FIRST3' });
+    // IVTCV's SPA keeps the command: a step without one repeats DIS.
+    r = await call('PUT', `/ivtcv/conversations/${id}`, { lastName: 'LAST4' });
+    expect(r.body).toMatchObject({ open: true, command: 'DIS', firstName: 'FIRST4' });
     r = await call('DELETE', `/ivtcv/conversations/${id}`);
     expect(r.body).toMatchObject({ open: false, message: 'CONVERSATION HAS ENDED' });
   });
@@ -126,6 +129,7 @@ describe('REST → z/OS Connect → IMS Connect → IMS', () => {
     // Wait until the SLOW program is sleeping on the IMS clock: the request is inside IMS.
     for (let i = 0; i < 2000 && clock.pending <= baseline; i++) await new Promise((r) => setTimeout(r, 5));
     expect(clock.pending).toBeGreaterThan(baseline);
+    const gone = new Promise((resolve) => hws!.once('exit', resolve));
     hws!.kill('SIGKILL');
     const r = await pending;
     expect(r.status).toBe(500);
@@ -134,9 +138,12 @@ describe('REST → z/OS Connect → IMS Connect → IMS', () => {
     const after = server.backend.stats()['IMSCONN1']!;
     expect(after.retries - before.retries).toBe(0);
     expect(after.inDoubt - before.inDoubt).toBe(1);
-    // With IMS Connect gone, the next request cannot connect: outcome not-run.
+    // With IMS Connect gone (its process reaped, so its listening socket is closed, and the pool has
+    // seen its idle connections close), the next request cannot connect: outcome not-run.
+    await gone;
+    for (let i = 0; i < 2000 && server.backend.stats()['IMSCONN1']!.pool.size > 0; i++) await new Promise((r) => setTimeout(r, 5));
     const next = await call('GET', '/phonebook/LAST1');
     expect(next.status).toBe(500);
-    expect(next.body.errorDetails.outcome).toBe('not-run');
+    expect(next.body.errorDetails, JSON.stringify(next.body)).toMatchObject({ outcome: 'not-run' });
   }, 30_000);
 });

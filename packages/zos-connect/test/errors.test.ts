@@ -182,6 +182,42 @@ describe('timeouts', () => {
   });
 });
 
+describe('imsConnectTimeout per call', () => {
+  it('two interaction profiles with different timeouts on one connection: each call keeps its own', async () => {
+    const timers = new ManualTimers();
+    const arrived = deferred();
+    const ims: TestImsConnect = createTestImsConnect({
+      handlers: {
+        ...ivpHandlers(),
+        IVTNO: async () => {
+          arrived.resolve();
+          return new Promise<string>(() => undefined);
+        },
+      },
+    });
+    const ep = await ims.listen({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => ims.close());
+    const { readFileSync } = await import('node:fs');
+    const { SAMPLES } = await import('./helpers.js');
+    // IVTNO on IMSINT2 (1500 ms), IVTCV stays on IMSINT1 (20 s): the client's own response timeout
+    // cannot serve both, so IVTNO's calls carry their own timer.
+    const xml = readFileSync(`${SAMPLES}/server.xml`, 'utf8').replace('</server>', '  <imsmobile_interaction id="IMSINT2" commitMode="1" syncLevel="0" imsConnectTimeout="1500"/>\n</server>');
+    const svc = readFileSync(`${SAMPLES}/services/IVTNO.xml`, 'utf8').replace('interactionRef="IMSINT1"', 'interactionRef="IMSINT2"');
+    const cfg = tempConfig({ 'server.xml': xml, 'services/IVTNO.xml': svc });
+    cleanups.push(cfg.cleanup);
+    const server = createZosConnectServer({ config: cfg.dir, host: '127.0.0.1', port: 0, timers, clientOverrides: () => ({ host: ep.host, port: ep.port }) });
+    const { url } = await server.start();
+    cleanups.push(() => server.stop({ timeout: 0 }));
+    const pending = get(`${url}/phonebook/LAST1`);
+    await arrived.promise;
+    expect(timers.armed(1500)).toBe(1);
+    timers.advance(1500);
+    const r = await pending;
+    expect(r.status).toBe(500);
+    expect(r.body.errorDetails).toMatchObject({ code: 'IMS_ERR_IN_DOUBT', outcome: 'unknown' });
+  });
+});
+
 describe('graceful stop', () => {
   it('finishes in-flight requests and refuses new ones with 503', async () => {
     const arrived = deferred();

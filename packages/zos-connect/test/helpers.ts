@@ -1,7 +1,8 @@
 /**
  * Test helpers: an in-memory/TCP IMS Connect (from @imsplex/client's testing module) running a
- * phone book that answers exactly like the imsplex IMS engine's IVTNO / IVTCV programs
- * (packages/ims/src/programs/samples.ts), manual timers, and a fetch wrapper.
+ * phone book that answers like the imsplex IMS engine's IVTNO / IVTCV programs
+ * (packages/ims/src/programs/samples.ts: IBM's IVTNOM layout and IVP texts), manual timers, and a
+ * fetch wrapper.
  */
 import { mkdtempSync, cpSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,61 +17,86 @@ export { createTestImsConnect, type TestImsConnect, type TestTransaction, type H
 
 export const SAMPLES = fileURLToPath(new URL('../samples/config', import.meta.url));
 
-const L = { command: 8, last: 10, first: 10, extension: 10, zip: 7, message: 40, segno: 4 };
+const L = { trancode: 10, command: 8, last: 10, first: 10, extension: 10, zip: 7, message: 40 };
 const fixed = (t: string, w: number) => (t.length >= w ? t.slice(0, w) : t + ' '.repeat(w - t.length));
 
-/** The text after the 8-byte trancode, as the IMS engine's `afterTrancode` reads it. */
-function afterTrancode(text: string): string {
-  return text.replace(/^ /, '');
+interface Rec {
+  last: string;
+  first: string;
+  extension: string;
+  zip: string;
 }
 
+/**
+ * IBM's IVTNOM input record. `text` is what follows the client's 8-byte transaction code, so the
+ * 10-byte IN-TRANCDE leaves 2 bytes before IN-COMMAND. Leading blanks of each field are dropped.
+ */
 function parse(text: string) {
-  const padded = fixed(text, L.command + L.last + L.first + L.extension + L.zip);
-  let o = 0;
+  let o = L.trancode - 8;
   const take = (n: number) => {
-    const v = padded.slice(o, o + n).trim();
+    const v = text.slice(o, o + n).trim();
     o += n;
     return v;
   };
-  return { command: take(L.command).toUpperCase(), last: take(L.last), first: take(L.first), extension: take(L.extension), zip: take(L.zip) };
+  return { command: take(L.command), last: take(L.last), first: take(L.first), extension: take(L.extension), zip: take(L.zip) };
 }
 
-/** A phone book with the IVP's behaviour and initial records. */
+/** IBM's OUTPUT-MSG after LL/ZZ (89 bytes; OUT-SEGMENT-NO is always '0001'). */
+export function ivpOutput(msg: string, command = '', r?: Rec): string {
+  return fixed(msg, L.message) + fixed(command, L.command) + fixed(r?.last ?? '', L.last) + fixed(r?.first ?? '', L.first) + fixed(r?.extension ?? '', L.extension) + fixed(r?.zip ?? '', L.zip) + '0001';
+}
+
+/** What IVTCV keeps in its SPA. */
+interface Spa {
+  command: string;
+  data: Rec;
+}
+
+/** A phone book with the IVP programs' behaviour (IBM's texts) and initial records. */
 export class PhoneBook {
   readonly db = new Map<string, { first: string; extension: string; zip: string }>();
   constructor() {
     for (let i = 1; i <= 5; i++) this.db.set(`LAST${i}`, { first: `FIRST${i}`, extension: `8-111-${String(i).repeat(4)}`, zip: `D0${i}/R0${i}` });
   }
-  run(text: string, segno: number): string {
-    const inp = parse(afterTrancode(text));
-    const out = (msg: string, rec?: { first: string; extension: string; zip: string }) =>
-      fixed(msg, L.message) + fixed(inp.command, L.command) + fixed(inp.last, L.last) + fixed(rec?.first ?? '', L.first) + fixed(rec?.extension ?? '', L.extension) + fixed(rec?.zip ?? '', L.zip) + String(segno).padStart(L.segno, '0');
-    if (inp.last === '') return out('NO DATA WAS ENTERED');
-    const key = inp.last.toUpperCase();
-    const cur = this.db.get(key);
-    switch (inp.command) {
+  /** One command; `spa` (IVTCV) supplies a blank command or last name and is updated. */
+  run(text: string, spa?: Spa): { output: string; end: boolean } {
+    const inp = parse(text);
+    const command = inp.command || (spa?.command ?? '');
+    const io: Rec = { last: inp.last || (spa?.data.last ?? ''), first: '', extension: '', zip: '' };
+    const code = command.slice(0, 3);
+    const done = (output: string, end = false) => {
+      if (spa) Object.assign(spa, { command, data: io });
+      return { output, end };
+    };
+    if (command === '') return done(ivpOutput('PROCESS CODE IS NOT VALID'));
+    if (io.last === '' && !(spa && code === 'END')) return done(ivpOutput('LAST NAME WAS NOT SPECIFIED'));
+    const cur = this.db.get(io.last);
+    switch (code) {
       case 'ADD':
-        if (!inp.first || !inp.extension || !inp.zip) return out('DATA IS NOT ENOUGH. PLEASE KEY IN MORE');
-        if (cur) return out('ADDITION OF ENTRY HAS FAILED');
-        this.db.set(key, { first: inp.first, extension: inp.extension, zip: inp.zip });
-        return out('ENTRY WAS ADDED', inp);
+        if (!inp.first || !inp.extension || !inp.zip) return done(ivpOutput('DATA IS NOT ENOUGH.  PLEASE KEY IN MORE'));
+        Object.assign(io, { first: inp.first, extension: inp.extension, zip: inp.zip });
+        if (cur) return done(ivpOutput('ADDITION OF ENTRY HAS FAILED', command, io));
+        this.db.set(io.last, { first: io.first, extension: io.extension, zip: io.zip });
+        return done(ivpOutput('ENTRY WAS ADDED', command, io));
       case 'DIS':
-      case 'DISPLAY':
-        return cur ? out('ENTRY WAS DISPLAYED', cur) : out('SPECIFIED PERSON WAS NOT FOUND');
-      case 'UPD':
-      case 'UPDATE': {
-        if (!cur) return out('SPECIFIED PERSON WAS NOT FOUND');
-        const next = { first: inp.first || cur.first, extension: inp.extension || cur.extension, zip: inp.zip || cur.zip };
-        this.db.set(key, next);
-        return out('ENTRY WAS UPDATED', next);
+        if (!cur) return done(ivpOutput('SPECIFIED PERSON WAS NOT FOUND'));
+        Object.assign(io, cur);
+        return done(ivpOutput('ENTRY WAS DISPLAYED', command, io));
+      case 'UPD': {
+        if (!cur) return done(ivpOutput('SPECIFIED PERSON WAS NOT FOUND'));
+        Object.assign(io, { first: inp.first || cur.first, extension: inp.extension || cur.extension, zip: inp.zip || cur.zip });
+        if (!inp.first && !inp.extension && !inp.zip) return done(ivpOutput('NO DATA WAS INPUT.  PLEASE KEY IN MORE', command, io));
+        this.db.set(io.last, { first: io.first, extension: io.extension, zip: io.zip });
+        return done(ivpOutput('ENTRY WAS UPDATED', command, io));
       }
       case 'DEL':
-      case 'DELETE':
-        if (!cur) return out('SPECIFIED PERSON WAS NOT FOUND');
-        this.db.delete(key);
-        return out('ENTRY WAS DELETED', cur);
+        if (!cur) return done(ivpOutput('SPECIFIED PERSON WAS NOT FOUND'));
+        Object.assign(io, cur);
+        this.db.delete(io.last);
+        return done(ivpOutput('ENTRY WAS DELETED', command, io));
       default:
-        return out('PROCESS CODE IS NOT VALID');
+        if (spa && code === 'END') return done(ivpOutput('CONVERSATION HAS ENDED'), true);
+        return done(ivpOutput('PROCESS CODE IS NOT VALID'));
     }
   }
 }
@@ -78,12 +104,11 @@ export class PhoneBook {
 /** IVTNO and IVTCV handlers for the test IMS Connect. */
 export function ivpHandlers(book = new PhoneBook(), convBook = new PhoneBook()) {
   return {
-    IVTNO: (tx: TestTransaction): HandlerResult => book.run(tx.text, 1),
+    IVTNO: (tx: TestTransaction): HandlerResult => book.run(tx.text).output,
     IVTCV: (tx: TestTransaction): HandlerResult => {
-      const step = (tx.conversation?.step ?? 0) + 1;
-      const inp = parse(afterTrancode(tx.text));
-      if (inp.command === 'END') return fixed('CONVERSATION HAS ENDED', L.message) + fixed('END', 8) + ' '.repeat(37) + String(step).padStart(4, '0');
-      return { output: convBook.run(tx.text, step), conversation: { spa: step } };
+      const spa = (tx.conversation?.spa as Spa | undefined) ?? { command: '', data: { last: '', first: '', extension: '', zip: '' } };
+      const r = convBook.run(tx.text, spa);
+      return r.end ? r.output : { output: r.output, conversation: { spa } };
     },
   };
 }

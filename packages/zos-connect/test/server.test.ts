@@ -38,22 +38,30 @@ describe('phone book API (IVTNO)', () => {
     expect(r.body).toEqual({ lastName: 'LAST1', firstName: 'FIRST1', extension: '8-111-1111', zipCode: 'D01/R01', message: 'ENTRY WAS DISPLAYED' });
   });
 
-  it('sends the IVP input record: trancode, blank, command, fields (CP037)', async () => {
+  it("sends IBM's IVTNOM input record: IN-TRANCDE X(10), IN-COMMAND X(8), the record (CP037)", async () => {
     const before = ims.requests.length;
     await call('GET', '/phonebook/LAST2');
     const req = ims.requests[before]!;
     const seg = req.segments[0]!;
-    // 'IVTNO   ' + ' ' + 'DIS     ' + 'LAST2     ' + 27 blanks, EBCDIC 037.
     expect(Buffer.from(seg).toString('hex')).toBe(
-      'c9e5e3d5d6404040' + '40' + 'c4c9e2404040404040' .slice(0, 16) + 'd3c1e2e3f2' + '40'.repeat(5) + '40'.repeat(27),
+      // IN-TRANCDE 'IVTNO     '
+      'c9e5e3d5d6' + '40'.repeat(5) +
+        // IN-COMMAND 'DIS     '
+        'c4c9e2' + '40'.repeat(5) +
+        // IN-LAST-NAME 'LAST2     ', IN-FIRST-NAME, IN-EXTENSION, IN-ZIP-CODE blank
+        'd3c1e2e3f2' + '40'.repeat(5) + '40'.repeat(27),
     );
-    expect(seg.length).toBe(54);
+    // 55 data bytes: LL = 59 on the wire, INPUT-MSG's length.
+    expect(seg.length).toBe(55);
   });
 
-  it('GET of a missing entry is 404 through the response condition', async () => {
-    const r = await call('GET', '/phonebook/NOBODY');
+  it('GET of a missing entry is 404 through the response condition; a blank name is 400', async () => {
+    let r = await call('GET', '/phonebook/NOBODY');
     expect(r.status).toBe(404);
-    expect(r.body).toEqual({ message: 'SPECIFIED PERSON WAS NOT FOUND', lastName: 'NOBODY' });
+    expect(r.body).toEqual({ message: 'SPECIFIED PERSON WAS NOT FOUND' });
+    r = await call('GET', '/phonebook/%20');
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ message: 'LAST NAME WAS NOT SPECIFIED' });
   });
 
   it('POST adds, PUT updates, DELETE deletes', async () => {
@@ -65,10 +73,13 @@ describe('phone book API (IVTNO)', () => {
     expect(r.status).toBe(409);
     r = await call('POST', '/phonebook/JONES', { firstName: 'ANN' });
     expect(r.status).toBe(400);
-    expect(r.body.message).toBe('DATA IS NOT ENOUGH. PLEASE KEY IN MORE');
+    expect(r.body.message).toBe('DATA IS NOT ENOUGH.  PLEASE KEY IN MORE');
     r = await call('PUT', '/phonebook/SMITH', { extension: '8-555-0002' });
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ firstName: 'JOHN', extension: '8-555-0002', message: 'ENTRY WAS UPDATED' });
+    r = await call('PUT', '/phonebook/SMITH', {});
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ message: 'NO DATA WAS INPUT.  PLEASE KEY IN MORE' });
     r = await call('DELETE', '/phonebook/SMITH');
     expect(r.status).toBe(200);
     expect(r.body.message).toBe('ENTRY WAS DELETED');
@@ -124,15 +135,18 @@ describe('IVTCV conversation API', () => {
   it('start, continue, end', async () => {
     let r = await call('POST', '/ivtcv/conversations', { command: 'DIS', lastName: 'LAST3' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ open: true, step: '0001', message: 'ENTRY WAS DISPLAYED', firstName: 'FIRST3' });
+    expect(r.body).toMatchObject({ open: true, message: 'ENTRY WAS DISPLAYED', command: 'DIS', lastName: 'LAST3', firstName: 'FIRST3' });
     const id = r.body.conversationId as string;
     expect(r.headers.get('x-zosconnect-conversation-id')).toBe(id);
     r = await call('PUT', `/ivtcv/conversations/${id}`, { command: 'DIS', lastName: 'LAST4' });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ conversationId: id, open: true, step: '0002', firstName: 'FIRST4' });
+    expect(r.body).toMatchObject({ conversationId: id, open: true, firstName: 'FIRST4' });
+    // A blank command repeats the last one (IVTCV keeps it in its SPA).
+    r = await call('PUT', `/ivtcv/conversations/${id}`, { lastName: 'LAST5' });
+    expect(r.body).toMatchObject({ open: true, command: 'DIS', firstName: 'FIRST5' });
     r = await call('DELETE', `/ivtcv/conversations/${id}`);
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ conversationId: id, open: false, message: 'CONVERSATION HAS ENDED', step: '0003' });
+    expect(r.body).toEqual({ conversationId: id, open: false, message: 'CONVERSATION HAS ENDED', command: '', lastName: '', firstName: '', extension: '', zipCode: '' });
     r = await call('PUT', `/ivtcv/conversations/${id}`, { command: 'DIS', lastName: 'LAST4' });
     expect(r.status).toBe(404);
     expect(r.body.errorDetails.code).toBe('ZCON_ERR_CONVERSATION_NOT_FOUND');
@@ -164,7 +178,8 @@ describe('admin API', () => {
     expect(r.body.zosConnect).toMatchObject({ serviceName: 'IVTNO', serviceStatus: 'Started', serviceInvokeURL: `${url}/zosConnect/services/IVTNO?action=invoke` });
     expect(r.body.IVTNO).toMatchObject({ transactionCode: 'IVTNO', connectionRef: 'IMSCONN1' });
     r = await call('GET', '/zosConnect/services/IVTNO/schema/response', undefined, reader);
-    expect(Object.keys(r.body.properties)).toEqual(['OUT_MESSAGE', 'OUT_COMMAND', 'OUT_LAST_NAME', 'OUT_FIRST_NAME', 'OUT_EXTENSION', 'OUT_ZIP_CODE', 'OUT_SEGMENT_NO']);
+    expect(Object.keys(r.body.properties)).toEqual(['OUT_MESSAGE', 'OUT_COMMAND', 'OUT_RECORD', 'OUT_SEGMENT_NO']);
+    expect(Object.keys(r.body.properties.OUT_RECORD.properties)).toEqual(['OUT_LAST_NAME', 'OUT_FIRST_NAME', 'OUT_EXTENSION', 'OUT_ZIP_CODE']);
     r = await call('GET', '/zosConnect/apis', undefined, reader);
     expect(r.body.apis.map((a: any) => a.name).sort()).toEqual(['ivtcv', 'phonebook']);
     r = await call('GET', '/zosConnect/apis/phonebook', undefined, reader);
@@ -175,11 +190,16 @@ describe('admin API', () => {
   });
 
   it('invokes a service directly', async () => {
-    const r = await call('POST', '/zosConnect/services/IVTNO?action=invoke', { IN_COMMAND: 'DIS', IN_LAST_NAME: 'LAST5' }, admin);
+    const r = await call('POST', '/zosConnect/services/IVTNO?action=invoke', { IN_COMMAND: 'DIS', IN_RECORD: { IN_LAST_NAME: 'LAST5' } }, admin);
     expect(r.status).toBe(200);
-    expect(r.body).toEqual({ OUT_MESSAGE: 'ENTRY WAS DISPLAYED', OUT_COMMAND: 'DIS', OUT_LAST_NAME: 'LAST5', OUT_FIRST_NAME: 'FIRST5', OUT_EXTENSION: '8-111-5555', OUT_ZIP_CODE: 'D05/R05', OUT_SEGMENT_NO: '0001' });
+    expect(r.body).toEqual({
+      OUT_MESSAGE: 'ENTRY WAS DISPLAYED',
+      OUT_COMMAND: 'DIS',
+      OUT_RECORD: { OUT_LAST_NAME: 'LAST5', OUT_FIRST_NAME: 'FIRST5', OUT_EXTENSION: '8-111-5555', OUT_ZIP_CODE: 'D05/R05' },
+      OUT_SEGMENT_NO: '0001',
+    });
     // The service default fills IN_COMMAND.
-    const d = await call('POST', '/zosConnect/services/IVTNO?action=invoke', { IN_LAST_NAME: 'LAST5' }, admin);
+    const d = await call('POST', '/zosConnect/services/IVTNO?action=invoke', { IN_RECORD: { IN_LAST_NAME: 'LAST5' } }, admin);
     expect(d.body.OUT_COMMAND).toBe('DIS');
   });
 

@@ -56,6 +56,28 @@ export type MemberStateRest = LayoutValue<typeof MEMBER_STATE_REST_LAYOUT>;
 /** Options bits in the sync-level byte (the IRM_F3 values). */
 export const SyncOption = Object.freeze({ PURGE: IrmF3.PURGE, REROUTE: IrmF3.REROUT, LEVEL_MASK: IrmF3.SYNC_MASK });
 
+const SYNC_FLAGS_AT = fieldOffset('syncFlags');
+const SYNC_LEVEL_AT = fieldOffset('syncLevel');
+
+function fieldOffset(name: keyof TransactionStateRest): number {
+  const f = TRANSACTION_STATE_REST_LAYOUT.fields.find((x) => x.name === name);
+  if (!f) throw new Error(`layout has no field ${name}`);
+  return f.offset;
+}
+
+/**
+ * The sync-flags byte (commit mode) of a transaction state rest, without decoding the rest: what
+ * `readTransactionRest(rest).syncFlags` returns (zero when the section is short).
+ */
+export function transactionSyncFlags(rest: Uint8Array): number {
+  return rest[SYNC_FLAGS_AT] ?? 0;
+}
+
+/** The sync-level byte (level + purge/reroute options): `readTransactionRest(rest).syncLevel`. */
+export function transactionSyncLevel(rest: Uint8Array): number {
+  return rest[SYNC_LEVEL_AT] ?? 0;
+}
+
 /** Read the transaction state rest, tolerating a short section (missing bytes read as zero). */
 export function readTransactionRest(rest: Uint8Array, page: CodePage): TransactionStateRest {
   let b = rest;

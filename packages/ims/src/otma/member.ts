@@ -25,15 +25,18 @@ import {
   type OtmaTransactionState,
   encodeOtmaMessage,
   decodeOtmaMessage,
+  OTMA_ARCHITECTURE_LEVEL,
 } from '@imsplex/codec';
-import type { Clock, TimerHandle } from '../clock.js';
-import type { Cm1Channel, Logger, ReplyMessage, ReplyOutcome, TransactionManager } from '../engine.js';
+import { type Clock, type TimerHandle, TimeoutQueues } from '../clock.js';
+import type { Cm1Channel, Logger, ReplyMessage, ReplyOutcome, SubmitInput, TransactionManager } from '../engine.js';
 import { holdKey, type OtmaOrigin, type OutputMessage, parseHoldKey } from '../messages.js';
 import {
   SyncOption,
   commitModeOf,
   readMemberRest,
   readTransactionRest,
+  transactionSyncFlags,
+  transactionSyncLevel,
   syncLevelOf,
   tokenBytes,
   tokenId,
@@ -134,6 +137,12 @@ export class OtmaMember {
   readonly events: MemberEvents = {};
   private readonly page: CodePage;
   private readonly maxInFlight: number;
+  /** ACK timeouts of hold-queue output in flight (one clock timer per ACKTO value). */
+  private readonly ackTimeouts: TimeoutQueues;
+  /** Encoded transaction state data (after the server-state byte) without a server token, by flags. */
+  private readonly stateRests = new Map<number, Uint8Array>();
+  /** The member's side of every CM1 channel (made once, shared by all channels). */
+  private readonly cm1Ops: Cm1Ops;
 
   constructor(
     readonly engine: TransactionManager,
@@ -141,6 +150,8 @@ export class OtmaMember {
   ) {
     this.page = engine.codePage;
     this.maxInFlight = options.maxInFlightPerLink ?? 1024;
+    this.ackTimeouts = new TimeoutQueues(options.clock);
+    this.cm1Ops = { reply: (ch, reply) => this.cm1Reply(ch, reply), commit: (ch, committed) => this.cm1Commit(ch, committed) };
     engine.store.onOutput((key) => this.tryDeliver(key));
   }
 
@@ -310,7 +321,8 @@ export class OtmaMember {
   // Input
   // -------------------------------------------------------------------------------------------------
 
-  private touchTpipe(link: LinkState, tpipe: string): boolean {
+  /** Record use of a tpipe; its entry, or undefined when the tpipe limit refuses a new one. */
+  private touchTpipe(link: LinkState, tpipe: string): TpipeInfo | undefined {
     const key = holdKey(link.owner!, tpipe);
     let t = this.tpipes.get(key);
     if (!t) {
@@ -322,14 +334,14 @@ export class OtmaMember {
             break;
           }
         }
-        if (this.tpipes.size >= this.engine.config.otma.maxTpipes) return false;
+        if (this.tpipes.size >= this.engine.config.otma.maxTpipes) return undefined;
       }
       t = { owner: link.owner!, tpipe, member: link.member!, inputs: 0, outputs: 0, lastUsed: 0 };
       this.tpipes.set(key, t);
     }
     t.member = link.member!;
     t.lastUsed = this.options.clock.now();
-    return true;
+    return t;
   }
 
   private transaction(link: LinkState, msg: OtmaMessage, conversationId: string | undefined): void {
@@ -338,14 +350,16 @@ export class OtmaMember {
     if (tpipe === '') return this.nak(link, c, MemberSense.PROTOCOL, 0);
     const segments = msg.segments ?? [];
     if (segments.length === 0 || segments[0]!.length === 0) return this.nak(link, c, MemberSense.PROTOCOL, 0);
-    if (!this.touchTpipe(link, tpipe)) return this.nak(link, c, MemberSense.TPIPE_LIMIT, 0);
+    const info = this.touchTpipe(link, tpipe);
+    if (!info) return this.nak(link, c, MemberSense.TPIPE_LIMIT, 0);
     const st: OtmaTransactionState | undefined = msg.state?.form === 'transaction' ? msg.state : undefined;
-    const rest = readTransactionRest(st?.rest ?? new Uint8Array(0), this.page);
+    const stRest = st?.rest ?? EMPTY_BYTES;
+    const syncOptions = transactionSyncLevel(stRest);
     const sendOnly = (c.messageType & OtmaMessageType.COMMIT_CONFIRMATION) !== 0;
-    let commitMode = commitModeOf(rest.syncFlags);
+    let commitMode = commitModeOf(transactionSyncFlags(stRest));
     if (sendOnly) commitMode = 0;
     if (conversationId) commitMode = 1;
-    const syncLevel = syncLevelOf(rest.syncLevel, commitMode);
+    const syncLevel = syncLevelOf(syncOptions, commitMode);
     const sec = msg.security;
     const userId = nameText(sec?.userId, this.page);
     const securityCheck = sec !== undefined && sec.flag !== OtmaSecurityFlag.NONE;
@@ -366,102 +380,80 @@ export class OtmaMember {
       userId,
       sendOnly,
       wantDfs2082: st !== undefined && (st.serverState & OtmaServerState.REQUEST_DFS2082) !== 0,
-      rerouteTpipe: rest.syncLevel & SyncOption.REROUTE && rest.ltermOverride.trim() ? rest.ltermOverride.trim().toUpperCase() : undefined,
-      purgeUndeliverable: (rest.syncLevel & SyncOption.PURGE) !== 0,
+      rerouteTpipe: syncOptions & SyncOption.REROUTE ? rerouteName(readTransactionRest(stRest, this.page).ltermOverride) : undefined,
+      purgeUndeliverable: (syncOptions & SyncOption.PURGE) !== 0,
       replyId: undefined,
       context,
     };
-    const channel = commitMode === 1 ? this.cm1Channel(link, tpipe, c, origin) : undefined;
+    const channel = commitMode === 1 ? new Cm1Reply(this.cm1Ops, link, tpipe, c.sendSequence, origin) : undefined;
     if (commitMode === 1) link.cm1.add(tpipe);
     link.inFlightSubmits++;
     if (link.inFlightSubmits >= this.maxInFlight) this.flows.get(link.id)?.pause();
-    const info = this.tpipes.get(holdKey(link.owner!, tpipe));
-    if (info) info.inputs++;
-    this.engine
-      .submit({
-        segments,
-        origin,
-        conversationId,
-        securityCheck,
-        channel,
-        onAccepted: () => {
-          if (wantAck) this.ack(link, c);
-        },
-      })
-      .then(
-        (r) => {
-          if (r.ok) return;
-          if (commitMode === 1) link.cm1.delete(tpipe);
-          if (r.kind === 'message') this.errorMessage(link, c, r.text);
-          else this.nak(link, c, r.sense, r.reason);
-        },
-        (e: unknown) => {
-          if (commitMode === 1) link.cm1.delete(tpipe);
-          this.log.error({ err: e, tpipe }, 'submit failed');
-          this.nak(link, c, MemberSense.PROTOCOL, 0);
-        },
-      )
-      .finally(() => {
-        link.inFlightSubmits--;
-        if (link.inFlightSubmits === this.maxInFlight - 1) this.flows.get(link.id)?.resume();
-      });
+    info.inputs++;
+    // The segments are views into a frame decoded for this call alone: the engine may keep them.
+    const input: SubmitInput = { segments, adoptSegments: true, origin, conversationId, securityCheck, channel, onAccepted: wantAck ? () => this.ack(link, c) : undefined };
+    this.engine.submit(input).then(
+      (r) => {
+        this.submitDone(link);
+        if (r.ok) return;
+        if (commitMode === 1) link.cm1.delete(tpipe);
+        if (r.kind === 'message') this.errorMessage(link, c, r.text);
+        else this.nak(link, c, r.sense, r.reason);
+      },
+      (e: unknown) => {
+        this.submitDone(link);
+        if (commitMode === 1) link.cm1.delete(tpipe);
+        this.log.error({ err: e, tpipe }, 'submit failed');
+        this.nak(link, c, MemberSense.PROTOCOL, 0);
+      },
+    );
   }
 
-  /** The way back for one send-then-commit input. */
-  private cm1Channel(link: LinkState, tpipe: string, input: OtmaControl, origin: OtmaOrigin): Cm1Channel {
-    let done = false;
-    const finish = () => {
-      if (!done) {
-        done = true;
-        link.cm1.delete(tpipe);
-      }
-    };
-    return {
-      ackTimeoutMs: link.ackTimeoutMs,
-      sendReply: (reply: ReplyMessage) => {
-        if (!link.open) return Promise.resolve({ kind: 'lost' } as const);
-        const seq = ++link.seq;
-        const message = this.dataMessage(tpipe, seq, reply.segments, {
-          ackRequired: reply.ackRequired,
-          serverState: reply.conversationContinues ? OtmaServerState.CONVERSATIONAL : 0,
-          commitMode: 1,
-          syncLevel: origin.syncLevel,
-          token: reply.conversationId,
-          context: origin.context,
-          error: false,
-        });
-        if (!reply.ackRequired) {
-          this.send(link, message, 'cm1-reply');
-          return Promise.resolve({ kind: 'sent' } as const);
-        }
-        return new Promise<ReplyOutcome>((resolve) => {
-          link.pending.set(tpipe, { kind: 'cm1', seq, resolve });
-          this.send(link, message, 'cm1-reply');
-        });
+  /** An input of `link` left `submit` (queued or refused): reading may go on. */
+  private submitDone(link: LinkState): void {
+    link.inFlightSubmits--;
+    if (link.inFlightSubmits === this.maxInFlight - 1) this.flows.get(link.id)?.resume();
+  }
+
+  /** CM1 channel: send the reply (DATA) of a send-then-commit input. */
+  private cm1Reply(ch: Cm1Reply, reply: ReplyMessage): ReplyOutcome | Promise<ReplyOutcome> {
+    const link = ch.link;
+    if (!link.open) return LOST;
+    const seq = ++link.seq;
+    const message = this.dataMessage(ch.tpipe, seq, reply.segments, {
+      ackRequired: reply.ackRequired,
+      serverState: reply.conversationContinues ? OtmaServerState.CONVERSATIONAL : 0,
+      commitMode: 1,
+      syncLevel: ch.origin.syncLevel,
+      token: reply.conversationId,
+      context: ch.origin.context,
+      error: false,
+    });
+    if (!reply.ackRequired) {
+      // Written (or queued on the socket in order): the outcome is known now.
+      this.send(link, message, 'cm1-reply');
+      return SENT;
+    }
+    return new Promise<ReplyOutcome>((resolve) => {
+      link.pending.set(ch.tpipe, { kind: 'cm1', seq, resolve });
+      this.send(link, message, 'cm1-reply');
+    });
+  }
+
+  /** CM1 channel: the commit confirmation that ends a send-then-commit transaction. */
+  private cm1Commit(ch: Cm1Reply, committed: boolean): void {
+    const link = ch.link;
+    if (!link.open) return;
+    const origin = ch.origin;
+    this.send(
+      link,
+      {
+        control: control(OtmaMessageType.COMMIT_CONFIRMATION, 0, committed ? OtmaCommitConfirmation.COMMITTED : OtmaCommitConfirmation.ABORTED, 0, ch.tpipe, ch.inputSequence),
+        state: this.txState(0, 1, origin.syncLevel, undefined),
+        ...(origin.context ? { user: this.userFrom(origin.context) } : {}),
       },
-      commitConfirmation: (committed: boolean) => {
-        finish();
-        if (!link.open) return;
-        this.send(
-          link,
-          {
-            control: otmaControl({
-              messageType: OtmaMessageType.COMMIT_CONFIRMATION,
-              commitConfirmation: committed ? OtmaCommitConfirmation.COMMITTED : OtmaCommitConfirmation.ABORTED,
-              tpipe,
-              sendSequence: input.sendSequence,
-            }),
-            state: this.txState(0, 1, origin.syncLevel, undefined),
-            ...(origin.context ? { user: this.userFrom(origin.context) } : {}),
-          },
-          committed ? 'commit-confirmed' : 'commit-aborted',
-        );
-      },
-      cancel: () => {
-        const p = link.pending.get(tpipe);
-        if (p?.kind === 'cm1') link.pending.delete(tpipe);
-      },
-    };
+      committed ? 'commit-confirmed' : 'commit-aborted',
+    );
   }
 
   private userFrom(context: Uint8Array): OtmaUserData | undefined {
@@ -469,14 +461,14 @@ export class OtmaMember {
   }
 
   private txState(serverState: number, commitMode: 0 | 1, syncLevel: 0 | 1, token: string | undefined): OtmaTransactionState {
-    return {
-      form: 'transaction',
-      serverState,
-      rest: writeTransactionRest(
-        { syncFlags: commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0, syncLevel: syncLevel === 1 ? SyncLevel.CONFIRM : SyncLevel.NONE, serverToken: tokenBytes(token) },
-        this.page,
-      ),
-    };
+    const fields = { syncFlags: commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0, syncLevel: syncLevel === 1 ? SyncLevel.CONFIRM : SyncLevel.NONE };
+    if (token !== undefined) return { form: 'transaction', serverState, rest: writeTransactionRest({ ...fields, serverToken: tokenBytes(token) }, this.page) };
+    // Without a server token the bytes depend on the two flags only: encode each combination once. The
+    // cached bytes are shared by every message that uses them; nothing writes into a message's sections.
+    const key = (fields.syncFlags << 8) | fields.syncLevel;
+    let rest = this.stateRests.get(key);
+    if (!rest) this.stateRests.set(key, (rest = writeTransactionRest(fields, this.page)));
+    return { form: 'transaction', serverState, rest };
   }
 
   private dataMessage(
@@ -486,19 +478,9 @@ export class OtmaMember {
     o: { ackRequired: boolean; serverState: number; commitMode: 0 | 1; syncLevel: 0 | 1; token: string | undefined; context: Uint8Array | undefined; error: boolean },
   ): OtmaMessage {
     const user = o.context ? this.userFrom(o.context) : undefined;
-    return {
-      control: otmaControl({
-        messageType: OtmaMessageType.DATA,
-        responseFlags: o.ackRequired ? OtmaResponseFlag.RESPONSE_REQUESTED : 0,
-        processingFlags: o.error ? OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS : 0,
-        tpipe,
-        chainState: OtmaChainState.SINGLE,
-        sendSequence: seq,
-      }),
-      state: this.txState(o.serverState, o.commitMode, o.syncLevel, o.token),
-      ...(user ? { user } : {}),
-      segments,
-    };
+    const ctl = control(OtmaMessageType.DATA, o.ackRequired ? OtmaResponseFlag.RESPONSE_REQUESTED : 0, 0, o.error ? OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS : 0, tpipe, seq);
+    const state = this.txState(o.serverState, o.commitMode, o.syncLevel, o.token);
+    return user ? { control: ctl, state, user, segments } : { control: ctl, state, segments };
   }
 
   private ack(link: LinkState, input: OtmaControl): void {
@@ -749,7 +731,7 @@ export class OtmaMember {
     const context = viaResume && r?.user ? encodeUser(r.user, this.page) : msg.context;
     const m = msg;
     const l = link;
-    const timer = this.options.clock.setTimer(link.ackTimeoutMs, () => {
+    const timer = this.ackTimeouts.add(link.ackTimeoutMs, () => {
       const p = l.pending.get(parsed.tpipe);
       if (p && p.kind === 'hold' && p.seq === seq) {
         l.pending.delete(parsed.tpipe);
@@ -798,6 +780,79 @@ export class OtmaMember {
 }
 
 const EMPTY: ReadonlySet<string> = new Set();
+const EMPTY_BYTES = new Uint8Array(0);
+const SENT: ReplyOutcome = Object.freeze({ kind: 'sent' });
+const LOST: ReplyOutcome = Object.freeze({ kind: 'lost' });
+
+/**
+ * A message-control section, built as one literal (what `otmaControl()` returns for these fields, without
+ * its defaults-plus-overrides spread on every message).
+ */
+function control(messageType: number, responseFlags: number, commitConfirmation: number, processingFlags: number, tpipe: OtmaControl['tpipe'], sendSequence: number): OtmaControl {
+  return {
+    architectureLevel: OTMA_ARCHITECTURE_LEVEL,
+    messageType,
+    responseFlags,
+    commitConfirmation,
+    commandType: 0,
+    processingFlags,
+    tpipe,
+    chainState: OtmaChainState.SINGLE,
+    prefixFlags: 0,
+    sendSequence,
+    senseCode: 0,
+    reasonCode: 0,
+    recoverableSequence: 0,
+    segmentSequence: 0,
+    reserved: 0,
+  };
+}
+
+/** The reroute tpipe named in the state data, or undefined when blank. */
+function rerouteName(field: string): string | undefined {
+  const name = field.trim();
+  return name ? name.toUpperCase() : undefined;
+}
+
+/** What a CM1 channel needs from its member (closures made once per member, not per message). */
+interface Cm1Ops {
+  reply(ch: Cm1Reply, reply: ReplyMessage): ReplyOutcome | Promise<ReplyOutcome>;
+  commit(ch: Cm1Reply, committed: boolean): void;
+}
+
+/** The way back for one send-then-commit input. */
+class Cm1Reply implements Cm1Channel {
+  readonly ackTimeoutMs: number;
+  private done = false;
+
+  constructor(
+    private readonly ops: Cm1Ops,
+    readonly link: LinkState,
+    readonly tpipe: string,
+    /** The input's sequence number, echoed by the commit confirmation. */
+    readonly inputSequence: number,
+    readonly origin: OtmaOrigin,
+  ) {
+    this.ackTimeoutMs = link.ackTimeoutMs;
+  }
+
+  sendReply(reply: ReplyMessage): ReplyOutcome | Promise<ReplyOutcome> {
+    return this.ops.reply(this, reply);
+  }
+
+  commitConfirmation(committed: boolean): void {
+    if (!this.done) {
+      this.done = true;
+      this.link.cm1.delete(this.tpipe);
+    }
+    this.ops.commit(this, committed);
+  }
+
+  cancel(): void {
+    const p = this.link.pending.get(this.tpipe);
+    if (p?.kind === 'cm1') this.link.pending.delete(this.tpipe);
+  }
+}
 
 function c(msg: OtmaMessage): OtmaControl {
   return msg.control;

@@ -1,13 +1,29 @@
 /**
  * The socket edge of the OTMA member: a TCP listener on loopback standing in for XCF. Each connection
  * is one link; bytes are split into frames by the codec's `XcfFrameReader`, decoded, and handed to the
- * member. Every frame IMS sends is written with one `socket.write`. Backpressure: while the socket's
- * write buffer is over its high-water mark, or the member holds too many unfinished inputs of the link,
- * reading pauses; a peer that stops reading for `drainTimeoutMs` or lets the buffer pass
- * `maxWriteBuffer` is disconnected.
+ * member. Every frame IMS sends is written with one `socket.write`. The socket is corked from the first
+ * write of a tick until `process.nextTick`, so the frames produced while handling one batch of input
+ * (a CM1 reply and its commit confirmation, or the replies of many tpipes) leave in one `writev` system
+ * call instead of one `write` each; TCP_NODELAY stays on, so nothing waits for Nagle, and the nextTick
+ * runs as soon as the current callbacks and promise reactions are done (no timer, no added latency).
+ * Backpressure: while the socket's write buffer is over its high-water mark, or the member holds too
+ * many unfinished inputs of the link, reading pauses; a peer that stops reading for `drainTimeoutMs` or
+ * lets the buffer pass `maxWriteBuffer` is disconnected.
  */
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
-import { type CodePage, XcfFrameReader, decodeXcfFrame, encodeXcfFrame, decodeOtmaMessage, type OtmaMessage, isImsplexError } from '@imsplex/codec';
+import {
+  type CodePage,
+  CodecError,
+  CodecErrorCode,
+  XCF_LENGTH_BYTES,
+  XcfFrameReader,
+  decodeXcfFrame,
+  decodeOtmaMessage,
+  encodeOtmaMessageInto,
+  otmaMessageSize,
+  type OtmaMessage,
+  isImsplexError,
+} from '@imsplex/codec';
 import type { Logger } from '../engine.js';
 import type { OtmaMember } from './member.js';
 
@@ -52,7 +68,7 @@ export class LinkServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets) closeSocket(s);
     this.sockets.clear();
     const server = this.server;
     this.server = undefined;
@@ -81,6 +97,14 @@ export class LinkServer {
       else socket.resume();
     };
     const page = this.options.codePage;
+    const codecOptions = { codePage: page };
+    const names = new TpipeNames(page);
+    // Cork per tick: frames written in the same tick are flushed together by one writev.
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+    };
     const id = this.member.attach(
       {
         peer,
@@ -88,10 +112,15 @@ export class LinkServer {
           if (closed || socket.destroyed) return;
           let frame: Uint8Array;
           try {
-            frame = encodeXcfFrame(message, { codePage: page });
+            frame = encodeFrame(names.encoded(message), codecOptions);
           } catch (e) {
             log.error({ err: e, peer }, 'could not encode an OTMA message');
             return;
+          }
+          if (!corked) {
+            corked = true;
+            socket.cork();
+            process.nextTick(uncork);
           }
           const ok = socket.write(frame);
           if (socket.writableLength > maxWrite) {
@@ -111,7 +140,7 @@ export class LinkServer {
         },
         close: (reason: string) => {
           log.info({ peer, reason }, 'closing OTMA link');
-          socket.destroy();
+          closeSocket(socket);
         },
       },
       {
@@ -143,7 +172,7 @@ export class LinkServer {
       for (const f of frames) {
         let msg: OtmaMessage;
         try {
-          msg = decodeXcfFrame(f, { codePage: page });
+          msg = decodeXcfFrame(f, codecOptions);
         } catch (e) {
           log.warn({ peer, err: isImsplexError(e) ? e.message : e }, 'undecodable OTMA message');
           const control = controlOnly(f, page);
@@ -164,6 +193,55 @@ export class LinkServer {
     socket.on('close', () => done());
     log.info({ peer, link: id }, 'OTMA link connected');
   }
+}
+
+/**
+ * Close a link on purpose: frames written earlier in this tick (still corked) go to the kernel first, as
+ * they would have without the cork, then the socket is destroyed.
+ */
+function closeSocket(socket: Socket): void {
+  if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+  socket.destroy();
+}
+
+/**
+ * Encoded tpipe names of one link. The encoder turns a string tpipe into 8 bytes (a fresh array each
+ * time); a message whose tpipe is given as those same bytes encodes identically, so each name is
+ * encoded once and reused. Bounded: the cache starts over once it holds `MAX_NAMES` names.
+ */
+class TpipeNames {
+  static readonly MAX_NAMES = 4096;
+  private readonly names = new Map<string, Uint8Array>();
+  constructor(private readonly page: CodePage) {}
+
+  /** `message`, with its control section's tpipe as cached bytes when it is a string. */
+  encoded(message: OtmaMessage): OtmaMessage {
+    const tpipe = message.control.tpipe;
+    if (typeof tpipe !== 'string') return message;
+    let bytes = this.names.get(tpipe);
+    if (!bytes) {
+      bytes = new Uint8Array(8);
+      this.page.encodeInto(tpipe, bytes, 0, 8);
+      if (this.names.size >= TpipeNames.MAX_NAMES) this.names.clear();
+      this.names.set(tpipe, bytes);
+    }
+    return { ...message, control: { ...message.control, tpipe: bytes } };
+  }
+}
+
+/**
+ * `encodeXcfFrame` (same bytes, same checks) into a Buffer from Node's shared pool: a frame of a few
+ * hundred bytes then costs a slice of a preallocated slab instead of an ArrayBuffer of its own, and
+ * `socket.write` takes it as it is (a plain Uint8Array is wrapped in a Buffer first).
+ */
+function encodeFrame(message: OtmaMessage, options: { codePage: CodePage }): Buffer {
+  const size = XCF_LENGTH_BYTES + otmaMessageSize(message);
+  if (size > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `XCF frame of ${size} bytes is too large`);
+  const out = Buffer.allocUnsafe(size);
+  out.fill(0, XCF_LENGTH_BYTES); // the encoder writes every byte today; zero-fill keeps that from mattering
+  out.writeUInt32BE(size, 0);
+  encodeOtmaMessageInto(message, out, XCF_LENGTH_BYTES, options);
+  return out;
 }
 
 /** The control section alone of a frame whose sections do not decode (for a NAK). */

@@ -176,24 +176,26 @@ export class JournaledQueueStore implements QueueStore {
     const adds = ops.filter((o): o is Extract<StoreOp, { op: 'in+' }> => o.op === 'in+' && o.msg.recoverable);
     for (const a of adds) this.pendingInputs.set(a.msg.tran, (this.pendingInputs.get(a.msg.tran) ?? 0) + 1);
     this.pendingTotal += adds.length;
-    const undoPending = () => {
-      for (const a of adds) this.pendingInputs.set(a.msg.tran, (this.pendingInputs.get(a.msg.tran) ?? 1) - 1);
-      this.pendingTotal -= adds.length;
-    };
     // Non-recoverable input (CM1) never reaches the journal, even inside a durable batch.
     const journaled = ops.filter((o) => !(o.op === 'in+' && !o.msg.recoverable));
     const p = this.journal.append(opsToJson(journaled), () => {
-      undoPending();
+      this.undoPending(adds);
       this.applyNow(ops, true);
     });
     return p.then(
       () => this.maybeCompact(),
       (e: unknown) => {
         // applied() never ran: release the pending counts
-        undoPending();
+        this.undoPending(adds);
         throw e;
       },
     );
+  }
+
+  /** Inputs of a durable batch stop counting as pending (applied, or the write failed). */
+  private undoPending(adds: ReadonlyArray<Extract<StoreOp, { op: 'in+' }>>): void {
+    for (const a of adds) this.pendingInputs.set(a.msg.tran, (this.pendingInputs.get(a.msg.tran) ?? 1) - 1);
+    this.pendingTotal -= adds.length;
   }
 
   private maybeCompact(): void {
@@ -220,8 +222,9 @@ export class JournaledQueueStore implements QueueStore {
   }
 
   private applyNow(ops: readonly StoreOp[], notify: boolean): void {
-    const touchedIn = new Set<string>();
-    const touchedOut = new Set<string>();
+    // Keys whose queues got messages (made only when a batch adds some and listeners are to be told).
+    let touchedIn: Set<string> | undefined;
+    let touchedOut: Set<string> | undefined;
     for (const op of ops) {
       switch (op.op) {
         case 'in+': {
@@ -229,7 +232,7 @@ export class JournaledQueueStore implements QueueStore {
           if (!q) this.inputs.set(op.msg.tran, (q = new Deque()));
           q.push(op.msg);
           this.total++;
-          touchedIn.add(op.msg.tran);
+          if (notify) (touchedIn ??= new Set()).add(op.msg.tran);
           break;
         }
         case 'in-': {
@@ -242,7 +245,7 @@ export class JournaledQueueStore implements QueueStore {
           let q = this.outputs.get(op.key);
           if (!q) this.outputs.set(op.key, (q = []));
           q.push(op.msg);
-          touchedOut.add(op.key);
+          if (notify) (touchedOut ??= new Set()).add(op.key);
           break;
         }
         case 'out-': {
@@ -272,8 +275,8 @@ export class JournaledQueueStore implements QueueStore {
       }
     }
     if (!notify) return;
-    for (const t of touchedIn) for (const l of this.inputListeners) l(t);
-    for (const k of touchedOut) for (const l of this.outputListeners) l(k);
+    if (touchedIn) for (const t of touchedIn) for (const l of this.inputListeners) l(t);
+    if (touchedOut) for (const k of touchedOut) for (const l of this.outputListeners) l(k);
   }
 
   claimInput(tran: string): Promise<InputMessage | undefined> {
