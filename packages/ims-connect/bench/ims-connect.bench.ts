@@ -1,198 +1,142 @@
 /**
- * IMS Connect emulator benchmark (run: `pnpm bench` in this package).
+ * IMS Connect emulator benchmark (`pnpm bench` in this package; the root `pnpm bench` builds first).
  *
- * 1. Round trips/s and p50/p99 latency of SAMPL1 send-receive CM1/NONE against ECHO on 1, 8 and 64
- *    persistent connections, against a plain length-prefixed echo server measured in the same run
- *    with the same frames. The IMS Connect under test answers from an in-process ECHO datastore, so
- *    the ratio measures IMS Connect's own work (framing, IRM decode, session, reply encode); goal ≥ 0.85×
- *    at 64 connections. The same load through the real IMS engine (OTMA link, ECHO program) is
- *    reported too, without a goal (it includes the IMS engine's scheduling and sync point).
- * 2. 19,000 idle persistent connections held by one IMS Connect process (the connecting side is
- *    another process); reports the server's RSS growth; goal < 256 MB.
+ * Every measured process is a plain Node process running built code:
+ * - the IMS Connect under test runs `@imsplex/ims-connect` from dist (bench/server.mjs `imsc`, no tsx
+ *   loader, no source condition; the resolved module path and execArgv are printed to prove it);
+ * - the baseline, a plain LLLL length-prefixed echo server, runs in its own process (server.mjs `echo`);
+ * - the load generator runs in a third process (bench/load.mjs) with frames encoded before the clock.
+ * This orchestrator only forks them and does arithmetic.
  *
- * The load generator is a separate process (fork of this file with `load` / `hold`), so client and
- * server do not share an event loop. Prints a table and one `@@bench` line per row.
+ * 1. SAMPL1 send-receive CM1/NONE against ECHO on 1, 8 and 64 persistent connections: round trips/s and
+ *    p50/p99 latency. IMS Connect answers from an in-process ECHO datastore, so the ratio to the plain
+ *    echo measures IMS Connect's own work (framing, IRM decode, session, reply encode); goal ≥ 0.85× at
+ *    64. Each connection count runs `BENCH_ROUNDS` rounds (default 9 × `BENCH_MS` 1000 ms) of both
+ *    servers, interleaved (A B, B A, …); the reported ratio is the median of the per-round ratios, the
+ *    rates and latencies the medians of the rounds. Each server's CPU time per round trip
+ *    (`process.cpuUsage()` across the run) is reported too: it varies less than throughput when other
+ *    processes load the machine.
+ * 2. The same load through the real IMS engine (OTMA link, ECHO program), informational, no goal
+ *    (`BENCH_ENGINE=0` skips it; the engine process itself runs from source with tsx).
+ * 3. 19,000 idle persistent connections (each after one interaction) held by one IMS Connect process
+ *    from dist, the connecting side another process: the server's RSS after a GC; goal < 256 MB.
+ *
+ * Prints a table and one `@@bench` line per row.
  */
-import { fork, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Socket } from 'node:net';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildRequest, encodeRequest } from '@imsplex/codec';
-import { startTestImsSystem } from '@imsplex/ims';
-import { pino } from 'pino';
-import { ImsConnectServer, type DatastoreExchange, type DatastoreLink, type DatastoreStatus, type ImsEvent, type ImsInput } from '../src/index.js';
 
-const SELF = fileURLToPath(import.meta.url);
-const DURATION_MS = Number(process.env.BENCH_MS ?? 3000);
-const WARMUP_MS = 500;
+const HERE = dirname(fileURLToPath(import.meta.url));
+const PKG = join(HERE, '..');
+const CODEC = join(PKG, '../codec');
+const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
+const WARMUP_MS = Number(process.env.BENCH_WARMUP_MS ?? 250);
+// Many short interleaved rounds: on a shared machine the load of other processes changes within
+// seconds, and a pair of neighbouring runs sees nearly the same conditions.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const IDLE_CONNECTIONS = Number(process.env.BENCH_IDLE ?? 19_000);
+const CONNS = (process.env.BENCH_CONNS ?? '1,8,64').split(',').map(Number);
+const ONLY = process.env.BENCH_ONLY; // 'throughput' | 'idle'
 
 // ------------------------------------------------------------------------------------------------
-// Load generator (child)
+// dist checks
 
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Build this package's dist when missing or older than its sources; refuse a stale codec dist. */
+function ensureDist(): void {
+  const codecDist = join(CODEC, 'dist/index.js');
+  if (!existsSync(codecDist)) throw new Error('@imsplex/codec has no dist: run `npx tsup` in packages/codec (or the root `pnpm bench`, which builds everything) first');
+  if (statSync(codecDist).mtimeMs < newest(join(CODEC, 'src'))) {
+    // BENCH_STALE_CODEC=1 measures against the codec dist as built (e.g. while its sources are edited).
+    if (process.env.BENCH_STALE_CODEC === '1') console.error('warning: @imsplex/codec dist is older than its sources (BENCH_STALE_CODEC=1)');
+    else throw new Error(`@imsplex/codec's dist is missing or older than its sources: run \`npx tsup\` in packages/codec (or the root \`pnpm bench\`, which builds everything) first`);
+  }
+  const dist = join(PKG, 'dist/index.js');
+  if (!existsSync(dist) || statSync(dist).mtimeMs < newest(join(PKG, 'src'))) {
+    console.error('building @imsplex/ims-connect (dist missing or stale) …');
+    execFileSync('npx', ['tsup'], { cwd: PKG, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// child processes
+
+/** Environment for the measured processes: no loader may leak in through NODE_OPTIONS. */
+const plainEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+};
+
+interface Proc<T> {
+  proc: ChildProcess;
+  first: T;
+  ask<R>(msg: unknown): Promise<R>;
+  stop(): Promise<void>;
+}
+
+async function start<T>(file: string, args: string[], execArgv: string[]): Promise<Proc<T>> {
+  const proc = fork(file, args, { cwd: PKG, execArgv, env: plainEnv(), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = <R>(): Promise<R> =>
+    new Promise((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`${file} ${args.join(' ')} exited with ${code}`));
+      proc.once('exit', onExit);
+      proc.once('message', (m) => {
+        proc.off('exit', onExit);
+        const e = (m as { error?: string }).error;
+        if (e) reject(new Error(e));
+        else resolve(m as R);
+      });
+    });
+  const first = await next<T>();
+  return {
+    proc,
+    first,
+    ask: <R>(msg: unknown) => {
+      const p = next<R>();
+      proc.send(msg as never);
+      return p;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (proc.exitCode !== null) return resolve();
+        proc.once('exit', () => resolve());
+        proc.send('close' as never, () => undefined);
+        proc.send({ cmd: 'exit' } as never, () => undefined);
+      }),
+  };
+}
+
+interface ServerInfo {
+  port: number;
+  module: string;
+  execArgv: string[];
+  rss: number;
+}
 interface LoadResult {
   count: number;
+  seconds: number;
   p50: number;
   p99: number;
-  seconds: number;
 }
-
-/** Read LLLL-prefixed replies (SAMPL1 replies and the plain echo frames are both LLLL-framed). */
-function frames(socket: Socket, onFrame: () => void): void {
-  let buf: Buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-    while (buf.length >= 4) {
-      const n = buf.readUInt32BE(0);
-      if (buf.length < n) break;
-      buf = buf.subarray(n);
-      onFrame();
-    }
-  });
+interface CpuUsage {
+  user: number;
+  system: number;
 }
-
-async function load(port: number, conns: number, clientIds: boolean): Promise<LoadResult> {
-  const lat: number[] = [];
-  let measuring = false;
-  let stop = false;
-  const sockets: Socket[] = [];
-  await Promise.all(
-    Array.from({ length: conns }, (_, i) => {
-      const frame = Buffer.from(encodeRequest(buildRequest({ datastore: 'IMS1', clientId: clientIds ? `BENCH${String(i).padStart(3, '0')}` : '', trancode: 'ECHO', data: 'DISPLAY LAST1', commitMode: 'CM1', syncLevel: 'NONE', timer: 10_000 })));
-      return new Promise<void>((resolve, reject) => {
-        const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => {
-          let t0 = 0;
-          const send = () => {
-            if (stop) return;
-            t0 = performance.now();
-            s.write(frame);
-          };
-          frames(s, () => {
-            if (measuring) lat.push(performance.now() - t0);
-            send();
-          });
-          send();
-          resolve();
-        });
-        s.on('error', reject);
-        sockets.push(s);
-      });
-    }),
-  );
-  await new Promise((r) => setTimeout(r, WARMUP_MS));
-  measuring = true;
-  const start = performance.now();
-  await new Promise((r) => setTimeout(r, DURATION_MS));
-  measuring = false;
-  stop = true;
-  const seconds = (performance.now() - start) / 1000;
-  for (const s of sockets) s.destroy();
-  lat.sort((a, b) => a - b);
-  const q = (p: number) => lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] ?? 0;
-  return { count: lat.length, p50: q(0.5), p99: q(0.99), seconds };
+interface Measured extends LoadResult {
+  /** Server CPU µs (user + system) per round trip. */
+  cpuPerRt: number;
 }
-
-async function hold(port: number, n: number): Promise<number> {
-  const frameFor = (i: number) => Buffer.from(encodeRequest(buildRequest({ datastore: 'IMS1', clientId: `I${i.toString(36).toUpperCase().padStart(7, '0')}`, trancode: 'ECHO', data: 'HI', timer: 10_000 })));
-  const sockets: Socket[] = [];
-  let opened = 0;
-  const batch = 500;
-  for (let i = 0; i < n; i += batch) {
-    await Promise.all(
-      Array.from({ length: Math.min(batch, n - i) }, (_, k) => {
-        const idx = i + k;
-        return new Promise<void>((resolve) => {
-          const s = connect({ host: '127.0.0.1', port, noDelay: true }, () => s.write(frameFor(idx)));
-          frames(s, () => {
-            opened++;
-            resolve();
-          });
-          s.on('error', () => resolve());
-          s.on('close', () => resolve());
-          sockets.push(s);
-        });
-      }),
-    );
-  }
-  process.send!({ type: 'held', opened });
-  await new Promise<void>((resolve) => process.once('message', () => resolve()));
-  for (const s of sockets) s.destroy();
-  return opened;
-}
-
-// ------------------------------------------------------------------------------------------------
-// Servers (parent)
-
-/** An in-process ECHO datastore: IMS's ECHO program answer (the input segments back), no OTMA hop. */
-class EchoDatastore implements DatastoreLink {
-  readonly id = 'IMS1';
-  status(): DatastoreStatus {
-    return 'ACTIVE';
-  }
-  onStatus(): void {}
-  send(input: ImsInput, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    return {
-      start: () => sink({ ev: 'output', segments: input.segments, conversational: false, ackRequired: false }),
-      ack() {},
-      nak() {},
-      abandon() {},
-    };
-  }
-  resume(_t: string, _o: unknown, _c: unknown, _u: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    return { start: () => sink({ ev: 'empty' }), ack() {}, nak() {}, abandon() {} };
-  }
-  deallocate(_t: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    return { start: () => sink({ ev: 'committed' }), ack() {}, nak() {}, abandon() {} };
-  }
-  open(): void {}
-  stop(): void {}
-  close(): void {}
-}
-
-/** A bare IMS Connect process for the idle-connection test: reports its port, then its RSS on request. */
-async function serve(): Promise<void> {
-  const s = new ImsConnectServer({ id: 'IDLE', ports: [{ id: 0 }], datastores: [{ id: 'IMS1', tmember: 'IMS1' }], maxSockets: 65535, timeout: 600_000 }, { logger: pino({ level: 'silent' }), datastoreFactory: () => new EchoDatastore() });
-  await s.start();
-  global.gc?.();
-  process.send!({ port: s.boundPort(0), rss: process.memoryUsage().rss });
-  process.on('message', (m) => {
-    if (m === 'rss') {
-      global.gc?.();
-      const m = process.memoryUsage();
-      process.send!({ rss: m.rss, heap: m.heapUsed, external: m.external + m.arrayBuffers, sockets: s.socketsInUse() - 1 });
-    } else void s.close().then(() => process.exit(0));
-  });
-}
-
-function plainEcho(): Promise<{ port: number; close: () => void }> {
-  const server = createServer({ noDelay: true }, (s) => {
-    let buf: Buffer = Buffer.alloc(0);
-    s.on('data', (chunk: Buffer) => {
-      buf = buf.length ? Buffer.concat([buf, chunk]) : chunk;
-      while (buf.length >= 4) {
-        const n = buf.readUInt32BE(0);
-        if (n < 4 || buf.length < n) break;
-        s.write(buf.subarray(0, n));
-        buf = buf.subarray(n);
-      }
-    });
-    s.on('error', () => undefined);
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, close: () => server.close() })));
-}
-
-function child(args: string[]): { proc: ChildProcess; result: Promise<unknown> } {
-  const proc = fork(SELF, args, { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const result = new Promise((resolve, reject) => {
-    proc.once('message', resolve);
-    proc.once('exit', (code) => code !== 0 && reject(new Error(`load generator exited with ${code}`)));
-  });
-  return { proc, result };
-}
-
-async function runLoad(port: number, conns: number, ids: boolean): Promise<LoadResult> {
-  return (await child(['load', String(port), String(conns), ids ? '1' : '0']).result) as LoadResult;
-}
-
 interface Row {
   suite: string;
   case: string;
@@ -204,81 +148,140 @@ interface Row {
   goal?: number;
 }
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+// ------------------------------------------------------------------------------------------------
+// 1 + 2: throughput
+
+let runNo = 0;
+function prefix(): string {
+  return (runNo++ % 1296).toString(36).toUpperCase().padStart(2, '0');
+}
+
+async function throughput(rows: Row[], table: string[]): Promise<Map<number, number>> {
+  const echo = await start<ServerInfo>(join(HERE, 'server.mjs'), ['echo'], []);
+  const imsc = await start<ServerInfo>(join(HERE, 'server.mjs'), ['imsc'], []);
+  const gen = await start<{ ready: boolean }>(join(HERE, 'load.mjs'), [], []);
+  table.push(`IMS Connect under test: ${imsc.first.module} (execArgv ${JSON.stringify(imsc.first.execArgv)})`, '');
+  table.push(`SAMPL1 send-receive CM1/NONE, ECHO; ${ROUNDS} interleaved rounds × ${DURATION_MS} ms per server and connection count (medians; ratio = median of per-round ratios)`, '');
+  table.push('| connections | plain echo rt/s | IMS Connect rt/s | ratio (per-round ratios) | IMS Connect p50 / p99 ms | plain echo p50 / p99 ms | server CPU µs/rt: echo / IMS Connect |', '|---|---|---|---|---|---|---|');
+  const baseRates = new Map<number, number>();
+  try {
+    for (const conns of CONNS) {
+      const e: Measured[] = [];
+      const i: Measured[] = [];
+      const ratios: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const run = async (srv: Proc<ServerInfo>): Promise<Measured> => {
+          const c0 = await srv.ask<CpuUsage>('cpu');
+          const res = await gen.ask<LoadResult>({ cmd: 'load', port: srv.first.port, conns, ms: DURATION_MS, warmupMs: WARMUP_MS, prefix: prefix() });
+          const c1 = await srv.ask<CpuUsage>('cpu');
+          // CPU over warm-up + run, per round trip measured (the warm-up share is the same for both).
+          return { ...res, cpuPerRt: (c1.user - c0.user + c1.system - c0.system) / Math.max(1, res.count) };
+        };
+        let a: Measured;
+        let b: Measured;
+        if (r % 2 === 0) {
+          a = await run(echo);
+          b = await run(imsc);
+        } else {
+          b = await run(imsc);
+          a = await run(echo);
+        }
+        e.push(a);
+        i.push(b);
+        ratios.push(b.count / b.seconds / (a.count / a.seconds));
+      }
+      const eRate = median(e.map((x) => x.count / x.seconds));
+      const iRate = median(i.map((x) => x.count / x.seconds));
+      const ratio = median(ratios);
+      baseRates.set(conns, eRate);
+      const ip50 = median(i.map((x) => x.p50));
+      const ip99 = median(i.map((x) => x.p99));
+      const ep50 = median(e.map((x) => x.p50));
+      const ep99 = median(e.map((x) => x.p99));
+      const eCpu = median(e.map((x) => x.cpuPerRt));
+      const iCpu = median(i.map((x) => x.cpuPerRt));
+      table.push(`| ${conns} | ${Math.round(eRate)} | ${Math.round(iRate)} | ${ratio.toFixed(2)}× (${ratios.map((x) => x.toFixed(2)).join(' ')}) | ${ip50.toFixed(3)} / ${ip99.toFixed(3)} | ${ep50.toFixed(3)} / ${ep99.toFixed(3)} | ${eCpu.toFixed(1)} / ${iCpu.toFixed(1)} |`);
+      rows.push({ suite: 'sampl1-echo', case: `${conns} conn server CPU per round trip`, value: iCpu, unit: 'µs', baseline: 'plain LLLL echo (own process)', baselineValue: eCpu, ratio: iCpu > 0 ? eCpu / iCpu : 0 });
+      rows.push({ suite: 'sampl1-echo', case: `${conns} conn round trips/s`, value: iRate, unit: 'rt/s', baseline: 'plain LLLL echo (own process)', baselineValue: eRate, ratio, ...(conns === 64 ? { goal: 0.85 } : {}) });
+      rows.push({ suite: 'sampl1-echo', case: `${conns} conn p50 latency`, value: ip50, unit: 'ms', baseline: 'plain LLLL echo (own process)', baselineValue: ep50, ratio: ip50 > 0 ? ep50 / ip50 : 0 });
+      rows.push({ suite: 'sampl1-echo', case: `${conns} conn p99 latency`, value: ip99, unit: 'ms', baseline: 'plain LLLL echo (own process)', baselineValue: ep99, ratio: ip99 > 0 ? ep99 / ip99 : 0 });
+    }
+  } finally {
+    await imsc.stop();
+    await echo.stop();
+    await gen.stop();
+  }
+  return baseRates;
+}
+
+async function viaEngine(rows: Row[], table: string[], baseRates: Map<number, number>): Promise<void> {
+  let ims: Proc<{ host: string; port: number; member: string }> | undefined;
+  let imsc: Proc<ServerInfo> | undefined;
+  let gen: Proc<{ ready: boolean }> | undefined;
+  try {
+    ims = await start(join(HERE, 'ims-engine.ts'), [], ['--import', 'tsx', '--conditions=@imsplex/source']);
+    imsc = await start<ServerInfo>(join(HERE, 'server.mjs'), ['imsc-otma', ims.first.host, String(ims.first.port), ims.first.member], []);
+    gen = await start(join(HERE, 'load.mjs'), [], []);
+    table.push('', 'Through the IMS engine (OTMA link to @imsplex/ims, ECHO program; one run each; informational, no goal)', '', '| connections | rt/s | p50 / p99 ms | vs plain echo |', '|---|---|---|---|');
+    for (const conns of CONNS) {
+      const r = await gen.ask<LoadResult>({ cmd: 'load', port: imsc.first.port, conns, ms: DURATION_MS, warmupMs: WARMUP_MS, prefix: prefix() });
+      const rate = r.count / r.seconds;
+      const base = baseRates.get(conns) ?? NaN;
+      table.push(`| ${conns} | ${Math.round(rate)} | ${r.p50.toFixed(3)} / ${r.p99.toFixed(3)} | ${(rate / base).toFixed(2)}× |`);
+      rows.push({ suite: 'sampl1-ims-engine', case: `${conns} conn round trips/s`, value: rate, unit: 'rt/s', baseline: 'plain LLLL echo (median above)', baselineValue: base, ratio: rate / base });
+    }
+  } catch (e) {
+    table.push('', `(IMS engine rows skipped: ${(e as Error).message.split('\n')[0]})`);
+  } finally {
+    await gen?.stop();
+    await imsc?.stop();
+    await ims?.stop();
+  }
+}
+
+// ------------------------------------------------------------------------------------------------
+// 3: idle connections
+
+async function idle(rows: Row[], table: string[]): Promise<void> {
+  const srv = await start<ServerInfo>(join(HERE, 'server.mjs'), ['imsc'], ['--expose-gc']);
+  const gen = await start<{ ready: boolean }>(join(HERE, 'load.mjs'), [], []);
+  try {
+    const { opened } = await gen.ask<{ opened: number }>({ cmd: 'hold', port: srv.first.port, n: IDLE_CONNECTIONS });
+    const after = await srv.ask<{ rss: number; heap: number; external: number; sockets: number }>('rss');
+    await gen.ask({ cmd: 'release' });
+    const mb = (n: number) => n / 1048576;
+    table.push(
+      '',
+      `Idle persistent connections (IMS Connect from dist, ${JSON.stringify(srv.first.execArgv)}): ${opened} opened, server holds ${after.sockets}; RSS ${mb(srv.first.rss).toFixed(0)} MB before → ${mb(after.rss).toFixed(0)} MB with them (${((after.rss - srv.first.rss) / Math.max(1, after.sockets) / 1024).toFixed(1)} KB/connection; V8 heap ${mb(after.heap).toFixed(0)} MB, buffers ${mb(after.external).toFixed(0)} MB); goal < 256 MB`,
+    );
+    rows.push({ suite: 'idle-connections', case: `${after.sockets} idle persistent: server RSS`, value: mb(after.rss), unit: 'MB', baseline: 'goal 256 MB', baselineValue: 256, ratio: 256 / mb(after.rss), goal: 1 });
+  } finally {
+    await gen.stop();
+    await srv.stop();
+  }
+}
+
 async function main(): Promise<void> {
-  const logger: import('pino').Logger = pino({ level: 'silent' });
+  ensureDist();
   const rows: Row[] = [];
   const table: string[] = [];
-  const echo = await plainEcho();
-  const imsc = new ImsConnectServer({ id: 'BENCH', ports: [{ id: 0 }], datastores: [{ id: 'IMS1', tmember: 'IMS1' }], maxSockets: 65535, timeout: 600_000 }, { logger, datastoreFactory: () => new EchoDatastore() });
-  await imsc.start();
-  if (process.env.BENCH_ONLY === 'idle') await idleOnly(rows, table);
-  else await throughput(rows, table, logger, echo, imsc);
-  echo.close();
-  await imsc.close();
-  console.log(`\nIMS Connect emulator benchmark (${DURATION_MS} ms per run, load generator in a separate process)\n`);
+  if (ONLY !== 'idle') {
+    const base = await throughput(rows, table);
+    if (process.env.BENCH_ENGINE !== '0') await viaEngine(rows, table, base);
+  }
+  if (ONLY !== 'throughput') await idle(rows, table);
+  console.log(`\nIMS Connect emulator benchmark (load generator, baseline and server each in its own process)\n`);
   console.log(table.join('\n'));
   for (const r of rows) console.log(`@@bench ${JSON.stringify(r)}`);
-  process.exit(0);
 }
 
-async function throughput(rows: Row[], table: string[], logger: import('pino').Logger, echo: { port: number }, imsc: ImsConnectServer): Promise<void> {
-  const ims = await startTestImsSystem({ logger: logger as never });
-  const real = new ImsConnectServer(
-    { id: 'BENCHR', ports: [{ id: 0 }], datastores: [{ id: 'IMS1', tmember: ims.member, address: { host: ims.link.host, port: ims.link.port } }], maxSockets: 65535, timeout: 600_000 },
-    { logger },
-  );
-  await real.start();
-  while (real.health().datastores[0]!.status !== 'ACTIVE') await new Promise((r) => setTimeout(r, 20));
-  table.push('| connections | plain echo rt/s | IMS Connect rt/s (p50 / p99 ms) | ratio | via IMS engine rt/s (p50 / p99 ms) |', '|---|---|---|---|---|');
-  for (const conns of [1, 8, 64]) {
-    const base = await runLoad(echo.port, conns, false);
-    const ic = await runLoad(imsc.boundPort(0), conns, true);
-    const viaIms = await runLoad(real.boundPort(0), conns, true);
-    const bRate = base.count / base.seconds;
-    const iRate = ic.count / ic.seconds;
-    const rRate = viaIms.count / viaIms.seconds;
-    table.push(`| ${conns} | ${Math.round(bRate)} | ${Math.round(iRate)} (${ic.p50.toFixed(3)} / ${ic.p99.toFixed(3)}) | ${(iRate / bRate).toFixed(2)}× | ${Math.round(rRate)} (${viaIms.p50.toFixed(3)} / ${viaIms.p99.toFixed(3)}) |`);
-    rows.push({ suite: 'sampl1-echo', case: `${conns} conn round trips/s`, value: iRate, unit: 'rt/s', baseline: 'plain LLLL echo', baselineValue: bRate, ratio: iRate / bRate, ...(conns === 64 ? { goal: 0.85 } : {}) });
-    rows.push({ suite: 'sampl1-echo', case: `${conns} conn p50 latency`, value: ic.p50, unit: 'ms', baseline: 'plain LLLL echo', baselineValue: base.p50, ratio: ic.p50 > 0 ? base.p50 / ic.p50 : 0 });
-    rows.push({ suite: 'sampl1-echo', case: `${conns} conn p99 latency`, value: ic.p99, unit: 'ms', baseline: 'plain LLLL echo', baselineValue: base.p99, ratio: ic.p99 > 0 ? base.p99 / ic.p99 : 0 });
-    rows.push({ suite: 'sampl1-ims-engine', case: `${conns} conn round trips/s`, value: rRate, unit: 'rt/s', baseline: 'plain LLLL echo', baselineValue: bRate, ratio: rRate / bRate });
-  }
-  await real.close();
-  await ims.stop();
-  await idleOnly(rows, table);
-}
-
-async function idleOnly(rows: Row[], table: string[]): Promise<void> {
-  // Idle connections: a fresh IMS Connect process holds them; another process connects.
-  const srv = fork(SELF, ['serve'], { execArgv: [...process.execArgv, '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const ready = (await new Promise((resolve) => srv.once('message', resolve))) as { port: number; rss: number };
-  const holder = fork(SELF, ['hold', String(ready.port), String(IDLE_CONNECTIONS)], { execArgv: process.execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const held = (await new Promise((resolve) => holder.once('message', resolve))) as { opened: number };
-  await new Promise((r) => setTimeout(r, 500));
-  srv.send('rss');
-  const after = (await new Promise((resolve) => srv.once('message', resolve))) as { rss: number; heap: number; external: number; sockets: number };
-  holder.send('done');
-  await new Promise((r) => holder.once('exit', r));
-  srv.send('close');
-  await new Promise((r) => srv.once('exit', r));
-  const before = ready.rss;
-  const sockets = after.sockets;
-  table.push('', `idle persistent connections held: ${held.opened} (server sees ${sockets}); IMS Connect process RSS ${(before / 1048576).toFixed(0)} MB idle → ${(after.rss / 1048576).toFixed(0)} MB with the connections (${((after.rss - before) / Math.max(1, sockets) / 1024).toFixed(1)} KB/connection; V8 heap ${(after.heap / 1048576).toFixed(0)} MB, buffers ${(after.external / 1048576).toFixed(0)} MB)`);
-  rows.push({ suite: 'idle-connections', case: `${held.opened} idle persistent: server RSS`, value: after.rss / 1048576, unit: 'MB', baseline: 'goal 256 MB', baselineValue: 256, ratio: 256 / (after.rss / 1048576), goal: 1 });
-}
-
-// Dispatch last: every class and function above is initialised by now.
-if (process.argv[2] === 'load') {
-  const [port, conns, ids] = process.argv.slice(3).map(Number) as [number, number, number];
-  void load(port, conns, ids === 1).then((r) => {
-    process.send!(r);
-    process.exit(0);
-  });
-} else if (process.argv[2] === 'serve') {
-  void serve();
-} else if (process.argv[2] === 'hold') {
-  const [port, n] = process.argv.slice(3).map(Number) as [number, number];
-  void hold(port, n).then(() => process.exit(0));
-} else {
-  void main();
-}
+main().catch((e: unknown) => {
+  console.error((e as Error).stack ?? e);
+  process.exit(1);
+});

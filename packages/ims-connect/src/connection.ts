@@ -48,10 +48,19 @@ export class Connection implements RegisteredClient {
   private readonly reader: RequestFrameReader;
   private readonly writer: FrameWriter;
   private readonly queue: Uint8Array[] = [];
-  private events: SessionEvent[] = [];
+  private readonly events: SessionEvent[] = [];
   private pumping = false;
   private wantRead = false;
+  /**
+   * The session's one timer. Re-armed for every interaction, so it is reused: disarming only clears
+   * `timerArmed` (a handle that fires later is ignored), and re-arming with the same delay refreshes
+   * the handle instead of allocating a new timer.
+   */
   private timer: unknown = undefined;
+  private timerMs = -1;
+  private timerArmed = false;
+  /** Timer state the session asked for during the current pump (undefined: no change). */
+  private wantTimer: number | null | undefined = undefined;
   private readTimer: unknown = undefined;
   private exchange: DatastoreExchange | undefined;
   private closedFlag = false;
@@ -79,6 +88,7 @@ export class Connection implements RegisteredClient {
     stream.on('close', this.onEnd);
     stream.pause();
     this.apply(this.session.start());
+    this.flushTimer();
     this.drive();
   }
 
@@ -104,7 +114,9 @@ export class Connection implements RegisteredClient {
     let frames: Uint8Array[];
     const atFrameStart = this.reader.bufferedBytes === 0;
     try {
-      frames = this.reader.push(chunk);
+      // A plain Uint8Array view: the codec's many subarray() calls on it are V8 builtins, not
+      // Buffer.prototype.subarray.
+      frames = this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
     } catch (e) {
       // Impossible or oversized LLLL: the stream is out of step. When the bad frame began this chunk
       // its IRM_ID is readable, so the RSM can be framed the way the client expects.
@@ -160,7 +172,7 @@ export class Connection implements RegisteredClient {
     const frame = this.queue.shift();
     if (frame) {
       this.wantRead = false;
-      this.requestStarted = this.host.now();
+      if (this.host.onReplyDone) this.requestStarted = this.host.now();
       this.feed({ type: 'frame', bytes: frame });
       return;
     }
@@ -181,11 +193,11 @@ export class Connection implements RegisteredClient {
     } finally {
       this.pumping = false;
     }
+    this.flushTimer();
     if (!this.closedFlag && !this.session.busy) {
       // Between interactions nothing is owed to IMS: let go of the finished exchange (and the input
-      // it references) and of the grown event array, so an idle connection stays small.
+      // it references), so an idle connection stays small.
       this.exchange = undefined;
-      if (this.events.length === 0) this.events = [];
       this.host.idle?.(this);
     }
     this.drive();
@@ -206,11 +218,9 @@ export class Connection implements RegisteredClient {
           this.wantRead = true;
           break;
         case 'timer':
-          if (this.timer !== undefined) this.host.timers.clearTimeout(this.timer);
-          this.timer = a.ms === null ? undefined : this.host.timers.setTimeout(() => {
-            this.timer = undefined;
-            this.feed({ type: 'timer' });
-          }, a.ms);
+          // Applied once when the pump ends: an IMS wait armed and ended in the same pump (a datastore
+          // that answers at once) then costs no timer operation at all.
+          this.wantTimer = a.ms;
           break;
         case 'ims':
           this.runIms(a.op);
@@ -222,25 +232,54 @@ export class Connection implements RegisteredClient {
     }
   }
 
+  private flushTimer(): void {
+    const ms = this.wantTimer;
+    if (ms === undefined) return;
+    this.wantTimer = undefined;
+    if (!this.closedFlag) this.armTimer(ms);
+  }
+
+  private armTimer(ms: number | null): void {
+    if (ms === null) {
+      this.timerArmed = false;
+      return;
+    }
+    this.timerArmed = true;
+    const t = this.host.timers;
+    if (this.timer !== undefined) {
+      if (ms === this.timerMs && t.refresh?.(this.timer)) return;
+      t.clearTimeout(this.timer);
+    }
+    this.timerMs = ms;
+    this.timer = t.setTimeout(this.onTimer, ms);
+  }
+
+  private readonly onTimer = (): void => {
+    this.timer = undefined;
+    if (!this.timerArmed) return; // disarmed since: nothing to do
+    this.timerArmed = false;
+    this.feed({ type: 'timer' });
+  };
+
   private runIms(op: ImsOp): void {
-    const sink = (ex: DatastoreExchange | undefined) => (ev: ImsEvent) => {
-      // Drop events of an exchange this connection has already let go of.
-      if (ex === undefined || this.exchange !== ex) return;
-      this.feed({ type: 'ims', event: ev });
-    };
     switch (op.op) {
       case 'send':
       case 'resume':
       case 'deallocate': {
         const link = this.host.datastore(op.datastore);
-        const ref: { ex?: DatastoreExchange } = {};
-        const deliver = (ev: ImsEvent) => sink(ref.ex)(ev);
         if (!link) {
           queueMicrotask(() => this.feed({ type: 'ims', event: { ev: 'linkDown' } }));
           return;
         }
-        const ex = op.op === 'send' ? link.send(op.input, deliver) : op.op === 'resume' ? link.resume(op.tpipe, op.option, op.callout, op.userId, deliver) : link.deallocate(op.tpipe, deliver);
-        ref.ex = ex;
+        // `let`, not `const`: a link that calls the sink inside send() must find `ex` undefined (the
+        // event is dropped), not hit the temporal dead zone.
+        // eslint-disable-next-line prefer-const
+        let ex: DatastoreExchange | undefined;
+        // Drop events of an exchange this connection has already let go of (one closure per exchange).
+        const deliver = (ev: ImsEvent) => {
+          if (ex !== undefined && this.exchange === ex) this.feed({ type: 'ims', event: ev });
+        };
+        ex = op.op === 'send' ? link.send(op.input, deliver) : op.op === 'resume' ? link.resume(op.tpipe, op.option, op.callout, op.userId, deliver) : link.deallocate(op.tpipe, deliver);
         this.exchange = ex;
         ex.start();
         break;
@@ -263,6 +302,7 @@ export class Connection implements RegisteredClient {
     this.closedFlag = true;
     this.wantRead = false;
     if (this.timer !== undefined) this.host.timers.clearTimeout(this.timer);
+    this.timerArmed = false;
     if (this.readTimer !== undefined) this.host.timers.clearTimeout(this.readTimer);
     this.timer = this.readTimer = undefined;
     this.exchange?.abandon();

@@ -64,7 +64,10 @@ export type ImsOp =
 
 /** What a datastore reports back for the current exchange. */
 export type ImsEvent =
-  /** Output for the client. */
+  /**
+   * Output for the client. `asyncQueued` lets a link report CSM X'80' with the output itself; the
+   * session also asks `DatastoreLink.asyncOutputQueued` whenever it builds a reply.
+   */
   | { ev: 'output'; segments: Uint8Array[]; conversational: boolean; ackRequired: boolean; mod?: string; asyncQueued?: boolean }
   /** IMS rejected the input and sent an error text (DFS064/DFS065/DFS2082…) to pass on as data. */
   | { ev: 'errorText'; segments: Uint8Array[] }

@@ -31,6 +31,11 @@ export interface DatastoreLink {
   send(input: ImsInput, sink: (ev: ImsEvent) => void): DatastoreExchange;
   resume(tpipe: string, option: ResumeOption, callout: 'none' | 'only' | 'first', userId: string, sink: (ev: ImsEvent) => void): DatastoreExchange;
   deallocate(tpipe: string, sink: (ev: ImsEvent) => void): DatastoreExchange;
+  /**
+   * CSM/RSM X'80' (`CSM_AMSG`) hook: true when asynchronous output waits on `tpipe`'s hold queue, as
+   * far as the link knows at the time of the call. Optional: a link without it never sets the flag.
+   */
+  asyncOutputQueued?(tpipe: string): boolean;
   /** Connect (OPENDS / start); idempotent. */
   open(): void;
   /** Stop by command (STOPDS): close the link and refuse work until `open()`. */
@@ -182,6 +187,11 @@ export class OtmaDatastoreLink implements DatastoreLink {
   deallocate(tpipe: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
     const otma = this.current(sink);
     return otma ? otma.deallocate(tpipe, sink) : deadExchange;
+  }
+
+  /** True when IMS's last hold-queue depth signal for `tpipe` was non-zero (otma-adapter.ts). */
+  asyncOutputQueued(tpipe: string): boolean {
+    return (this.otma?.holdQueueDepth(tpipe) ?? 0) > 0;
   }
 }
 

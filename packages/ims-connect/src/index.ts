@@ -23,9 +23,27 @@ export { SecurityManager, hashPassword, loadUsersFile, parseUsersFile, verifyPas
 export { socketHealth, type HealthReport } from './health.js';
 export { ImsConnectMetrics } from './metrics.js';
 export { executeCommand, formatView, parseCommand, type ClientView, type CommandTarget, type OperatorCommand, type ServerView } from './commands.js';
-export { FrameWriter, realTimers, type Timers } from './io.js';
+export { CoarseClock, FrameWriter, realTimers, type Timers } from './io.js';
 export { ClientRegistry, type RegisteredClient } from './registry.js';
-export { Session, translationTables, type DecodeResult, type SessionAction, type SessionContext, type SessionEvent } from './session.js';
+export { Session, translationTables, type DecodeResult, type ReplyFraming, type SessionAction, type SessionContext, type SessionEvent } from './session.js';
+/** HWSJAVA0 (`*HWSJAV*`, IMS TM Resource Adapter): OTMA-header requests and replies. */
+export {
+  HWSJAV_PING_FLAGS,
+  HWSJAV_PING_REASON,
+  HWSJAV_PING_TEXT,
+  HwsjavReturnCode,
+  PingFlag,
+  encodeHwsjavReply,
+  hwsjavMessageType,
+  hwsjavReplyOf,
+  hwsjavRequestFields,
+  omusrReasonName,
+  type HwsjavReply,
+  type HwsjavReplyContext,
+  type HwsjavRequestFields,
+} from './hwsjav.js';
+/** The CSM/RSM X'80' hook: the hold-queue depth signal IMS Connect reads from IMS's OTMA state data. */
+export { HOLD_QUEUE_DEPTH_REST_OFFSET, readHoldQueueDepth } from './otma-adapter.js';
 export type { SessionRequest } from './request.js';
 export { decodeInput } from './input.js';
 export type { DatastoreStatus, ImsEvent, ImsInput, ImsOp, NakOptions, ResumeOption } from './datastore-types.js';

@@ -2,8 +2,9 @@
  * Adapter from the codec's `decodeRequest` to the session's `SessionRequest`, and the RSM choice for
  * input the codec rejects. All byte layouts are the codec's; this file only maps decoded values.
  */
-import { CodecError, ReasonCode, ReturnCode, decodeRequest, matchExit, type CodePage, type ImsRequest, type MessageType } from '@imsplex/codec';
-import type { DecodeResult } from './session.js';
+import { CodecError, LATIN1, ReasonCode, ReturnCode, decodeRequest, matchExit, type CodePage, type ImsRequest, type MessageType } from '@imsplex/codec';
+import { hwsjavRequestFields } from './hwsjav.js';
+import type { DecodeResult, ReplyFraming } from './session.js';
 import type { SessionRequest } from './request.js';
 
 /**
@@ -16,16 +17,27 @@ function returnCodeFor(reason: number): number {
 }
 
 /** Framing of an RSM for a message whose IRM_ID sits at `bytes[8..16]`, if recognisable. */
-export function framingOf(bytes: Uint8Array): { replyHasLlll: boolean; codeSet: 'ebcdic' | 'ascii' } | undefined {
+export function framingOf(bytes: Uint8Array): ReplyFraming | undefined {
   if (bytes.length < 16) return undefined;
   const m = matchExit(bytes, 8);
-  return m ? { replyHasLlll: m.exit.replyHasLlll, codeSet: m.codeSet } : undefined;
+  return m ? { exitId: m.exit.id, replyHasLlll: m.exit.replyHasLlll, otmaHeaders: m.exit.otmaHeaders, codeSet: m.codeSet } : undefined;
 }
 
-const NEEDS_FOLD = /^\s|\s$|[a-z]/;
+/** Could `trim()` remove this code unit? (ASCII controls/space, NBSP, and the Unicode spaces.) */
+const mayBeSpace = (c: number): boolean => c <= 0x20 || c === 0xa0 || c >= 0x1680;
+
 /** A decoded name field, upper case, without blanks. The codec already strips the padding, so the
- * (costly) trim/fold runs only for the rare field that still needs it. */
-const text = (v: unknown): string => (typeof v !== 'string' ? '' : NEEDS_FOLD.test(v) ? v.trim().toUpperCase() : v);
+ * (costly) trim/fold runs only for the rare field that still needs it (checked with a char loop). */
+function text(v: unknown): string {
+  if (typeof v !== 'string' || v === '') return '';
+  const last = v.length - 1;
+  if (mayBeSpace(v.charCodeAt(0)) || mayBeSpace(v.charCodeAt(last))) return v.trim().toUpperCase();
+  for (let i = 0; i <= last; i++) {
+    const c = v.charCodeAt(i);
+    if (c >= 0x61 && c <= 0x7a) return v.toUpperCase();
+  }
+  return v;
+}
 const byte = (v: unknown, dflt = 0): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 255 ? v : dflt);
 
 /** Decode one whole input frame for a session. Never throws for bad bytes. */
@@ -36,7 +48,7 @@ export function decodeInput(bytes: Uint8Array, page: CodePage): DecodeResult {
   } catch (e) {
     return rejected(bytes, e);
   }
-  return { ok: true, request: toSessionRequest(r) };
+  return { ok: true, request: toSessionRequest(r, page) };
 }
 
 function rejected(bytes: Uint8Array, e: unknown): DecodeResult {
@@ -44,12 +56,49 @@ function rejected(bytes: Uint8Array, e: unknown): DecodeResult {
   const framing = framingOf(bytes);
   if (!framing) return { ok: false, silent: true, why: e.message };
   const reason = typeof e.details.reason === 'number' ? e.details.reason : ReasonCode.INVALID_BUFFER;
-  return { ok: false, silent: false, returnCode: returnCodeFor(reason), reasonCode: reason, ...framing, why: e.message };
+  return { ok: false, silent: false, returnCode: returnCodeFor(reason), reasonCode: reason, framing, why: e.message };
 }
 
-function toSessionRequest(r: ImsRequest): SessionRequest {
+function toSessionRequest(r: ImsRequest, page: CodePage): SessionRequest {
   const { irm, exit, codeSet } = r;
   const u = irm.user;
+  if (exit.otmaHeaders && r.otma !== undefined) {
+    // HWSJAVA0: everything but timer, socket type and client ID comes from the client's OTMA headers.
+    const h = hwsjavRequestFields(r.otma, irm.f5.raw, codeSet === 'ascii' ? LATIN1 : page);
+    return {
+      exitId: exit.id,
+      replyHasLlll: exit.replyHasLlll,
+      otmaHeaders: true,
+      codeSet,
+      arch: irm.arch,
+      irmLength: irm.length,
+      f0: irm.f0.raw | h.f0,
+      f1: 0,
+      f2: h.f2,
+      f3: h.f3,
+      f4: 0,
+      f5: h.f5,
+      type: h.type,
+      timer: irm.timer,
+      socketType: irm.socketType,
+      nakReason: h.nakReason,
+      // The tpipe names the client when IRM_CLIENTID is blank (except on RESUME TPIPE, where it may
+      // name an alternate client ID).
+      clientId: text(irm.clientId) || (h.type === 'RESUME_TPIPE' ? '' : h.tpipe),
+      trancode: '',
+      datastore: h.datastore,
+      lterm: h.lterm,
+      userId: h.userId,
+      group: h.group,
+      password: h.password,
+      applName: '',
+      rerouteOrAltClientId: h.rerouteOrAltClientId,
+      modName: h.modName,
+      segments: r.segments,
+      otma: r.otmaHeaders,
+      otmaMessage: r.otma,
+    };
+  }
   if (u !== null && u.kind === 'sample') {
     return {
       exitId: exit.id,
@@ -82,8 +131,8 @@ function toSessionRequest(r: ImsRequest): SessionRequest {
       modName: text(u.modName),
     };
   }
-  // A custom exit (or HWSJAV, which has no user part): its own layout may name the usual fields;
-  // otherwise the message is a CM1 send-receive with the exit's defaults. [INF]
+  // A custom exit: its own layout may name the usual fields; otherwise the message is a CM1
+  // send-receive with the exit's defaults. [INF]
   const v: Record<string, unknown> = u !== null && u.kind === 'custom' ? u.value : {};
   return {
     exitId: exit.id,

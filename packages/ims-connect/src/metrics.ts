@@ -15,6 +15,8 @@ export class ImsConnectMetrics {
   readonly latency: Histogram<'type'>;
   readonly datastoreUp: Gauge<'datastore'>;
   readonly health: Gauge;
+  /** Requests by port and type, counted without prom-client's per-call label hashing. */
+  private readonly requestCounts = new Map<number, Map<string, number>>();
 
   constructor(id: string, options: { defaultMetrics?: boolean } = {}) {
     this.registry.setDefaultLabels({ ims_connect: id });
@@ -22,7 +24,18 @@ export class ImsConnectMetrics {
     this.connections = new Counter({ name: 'imsconnect_connections_total', help: 'Client connections accepted', labelNames: ['port'], registers });
     this.rejected = new Counter({ name: 'imsconnect_connections_rejected_total', help: 'Client connections refused (MAXSOC, quiesce, stopped port)', labelNames: ['port', 'reason'], registers });
     this.openSockets = new Gauge({ name: 'imsconnect_client_sockets', help: 'Open client sockets', labelNames: ['port'], registers });
-    this.requests = new Counter({ name: 'imsconnect_requests_total', help: 'Input messages by IRM_F4 type', labelNames: ['port', 'type'], registers });
+    const counts = this.requestCounts;
+    this.requests = new Counter({
+      name: 'imsconnect_requests_total',
+      help: 'Input messages by IRM_F4 type',
+      labelNames: ['port', 'type'],
+      registers,
+      // Counted in plain numbers on the hot path (`countRequest`); copied in when scraped.
+      collect() {
+        this.reset();
+        for (const [port, byType] of counts) for (const [type, n] of byType) this.inc({ port: String(port), type }, n);
+      },
+    });
     this.rsms = new Counter({ name: 'imsconnect_rsm_total', help: 'Request status messages sent', labelNames: ['rc', 'reason'], registers });
     this.latency = new Histogram({
       name: 'imsconnect_interaction_seconds',
@@ -34,5 +47,12 @@ export class ImsConnectMetrics {
     this.datastoreUp = new Gauge({ name: 'imsconnect_datastore_up', help: '1 when the datastore OTMA link is active', labelNames: ['datastore'], registers });
     this.health = new Gauge({ name: 'imsconnect_health', help: 'Health 0-100 from free sockets vs MAXSOC', registers });
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'imsconnect_' });
+  }
+
+  /** Count one input message (`imsconnect_requests_total{port,type}`). */
+  countRequest(port: number, type: string): void {
+    let byType = this.requestCounts.get(port);
+    if (!byType) this.requestCounts.set(port, (byType = new Map()));
+    byType.set(type, (byType.get(type) ?? 0) + 1);
   }
 }

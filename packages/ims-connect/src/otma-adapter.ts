@@ -32,6 +32,24 @@ export const MEMBER_STATE_REST = defineLayout('imsplex client-bid after OMHDRFL2
   { name: 'superMember', kind: 'char', length: 4, ibm: 'OMHDRSMN' },
 ]);
 
+/**
+ * HOLD-QUEUE DEPTH HOOK (CSM/RSM X'80', `CSM_AMSG`). IBM: IMS Connect sets X'80' when asynchronous
+ * output waits on the client's tpipe hold queue; how OTMA tells IMS Connect is not documented. imsplex
+ * proposes [INF] a u32 right after the fields above — transaction state-data bytes 69–72 (rest offset
+ * 66), making the section 73 bytes (X'0049') — holding the number of messages waiting on the message's
+ * tpipe hold queue when IMS sent it, not counting the message itself. IMS Connect reads it from every
+ * DATA and COMMIT_CONFIRMATION message that carries it; IMS's "no messages" answer means 0. A shorter
+ * section (today's engine: 69 bytes) carries no signal and leaves the flag off.
+ */
+export const HOLD_QUEUE_DEPTH_REST_OFFSET = TRANSACTION_STATE_REST.size;
+
+/** The hold-queue depth signal in a transaction state rest, or undefined when IMS did not send one. */
+export function readHoldQueueDepth(rest: Uint8Array): number | undefined {
+  const o = HOLD_QUEUE_DEPTH_REST_OFFSET;
+  if (rest.length < o + 4) return undefined;
+  return rest[o]! * 0x1000000 + ((rest[o + 1]! << 16) | (rest[o + 2]! << 8) | rest[o + 3]!);
+}
+
 /** Read the transaction state rest, tolerating a short section. */
 export function readTransactionRest(rest: Uint8Array, page: CodePage): TransactionStateRest {
   let b = rest;

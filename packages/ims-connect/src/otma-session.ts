@@ -39,7 +39,7 @@ import { randomBytes } from 'node:crypto';
 import type { ResolvedDatastore } from './config/options.js';
 import type { DatastoreExchange } from './datastore.js';
 import type { ImsEvent, ImsInput, NakOptions, ResumeOption } from './datastore-types.js';
-import { readTransactionRest, writeMemberRest, writeTransactionRest } from './otma-adapter.js';
+import { readHoldQueueDepth, readTransactionRest, writeMemberRest, writeTransactionRest } from './otma-adapter.js';
 
 /** Callbacks of an OTMA session. */
 export interface OtmaSessionOptions {
@@ -53,6 +53,8 @@ export interface OtmaSessionOptions {
 
 const page = CP037;
 const ZERO8 = new Uint8Array(8);
+/** Bound of the per-tpipe hold-queue depth table. */
+const MAX_DEPTH_ENTRIES = 65_536;
 
 /** One exchange = one session's current OTMA interaction. */
 class Exchange implements DatastoreExchange {
@@ -115,6 +117,11 @@ export class OtmaSession {
    */
   private readonly cm1 = new Map<string, number>();
   private readonly deferred = new Map<string, Exchange>();
+  /**
+   * Hold-queue depth per tpipe as IMS last signalled it (see `readHoldQueueDepth`); only non-zero
+   * depths are kept, at most `MAX_DEPTH_ENTRIES` (oldest dropped first).
+   */
+  private readonly holdDepth = new Map<string, number>();
 
   constructor(private readonly o: OtmaSessionOptions) {}
 
@@ -187,9 +194,26 @@ export class OtmaSession {
     }
   }
 
+  /**
+   * Messages waiting on `tpipe`'s hold queue as IMS last said (0 when IMS said none or never said):
+   * the CSM/RSM X'80' hook. Lights up once IMS sends the depth signal (otma-adapter.ts).
+   */
+  holdQueueDepth(tpipe: string): number {
+    return this.holdDepth.get(tpipe) ?? 0;
+  }
+
+  private noteDepth(tpipe: string, depth: number | undefined): void {
+    if (depth === undefined) return;
+    this.holdDepth.delete(tpipe);
+    if (depth === 0) return;
+    if (this.holdDepth.size >= MAX_DEPTH_ENTRIES) this.holdDepth.delete(this.holdDepth.keys().next().value!);
+    this.holdDepth.set(tpipe, depth);
+  }
+
   /** The link went down: every pending exchange hears `linkDown`. */
   linkDown(): void {
     this.active = false;
+    this.holdDepth.clear();
     const all = [...this.exchanges.values()].flat();
     this.exchanges.clear();
     this.conversations.clear();
@@ -221,6 +245,7 @@ export class OtmaSession {
     const bySeq = list.find((e) => e.inputSeq === c.sendSequence);
     const resume = list.find((e) => e.kind === 'resume');
     if ((type & OtmaMessageType.COMMAND) !== 0 && c.commandType === OtmaCommand.NO_MESSAGES) {
+      this.noteDepth(tpipe, 0);
       resume?.sink({ ev: 'empty' });
       return;
     }
@@ -249,6 +274,7 @@ export class OtmaSession {
       return;
     }
     if ((type & OtmaMessageType.COMMIT_CONFIRMATION) !== 0) {
+      if (msg.state?.form === 'transaction') this.noteDepth(tpipe, readHoldQueueDepth(msg.state.rest));
       const committed = (c.commitConfirmation & OtmaCommitConfirmation.ABORTED) === 0;
       this.cm1Done(tpipe, c.sendSequence);
       if (!committed) this.conversations.delete(tpipe);
@@ -261,6 +287,7 @@ export class OtmaSession {
     if ((type & OtmaMessageType.DATA) !== 0) {
       const serverState = msg.state?.form === 'transaction' ? msg.state.serverState : 0;
       const rest = msg.state?.form === 'transaction' ? readTransactionRest(msg.state.rest, page) : undefined;
+      if (msg.state?.form === 'transaction') this.noteDepth(tpipe, readHoldQueueDepth(msg.state.rest));
       // Hold-queue output belongs to the RESUME TPIPE; direct output to the tpipe's own input.
       const own = list.find((e) => e.kind !== 'resume');
       const ex = (serverState & OtmaServerState.FROM_HOLD_QUEUE) !== 0 ? (resume ?? own) : (bySeq ?? own ?? resume);
@@ -282,7 +309,7 @@ export class OtmaSession {
       else this.conversations.delete(tpipe);
       const ackRequired = (c.responseFlags & OtmaResponseFlag.RESPONSE_REQUESTED) !== 0;
       if (ackRequired) ex.pending = { seq: c.sendSequence, serverState };
-      ex.sink({ ev: 'output', segments, conversational, ackRequired, ...(rest?.mapName ? { mod: rest.mapName } : {}), asyncQueued: false });
+      ex.sink({ ev: 'output', segments, conversational, ackRequired, ...(rest?.mapName ? { mod: rest.mapName } : {}) });
       return;
     }
     this.o.log('info', `datastore ${this.o.ds.id}: ignored OTMA message type X'${type.toString(16)}' for tpipe ${tpipe}`);

@@ -2,7 +2,7 @@
  * The session's view of one decoded input message. `decodeInput` (input.ts) fills it from the
  * codec's `decodeRequest`; the session state machine reads only this shape.
  */
-import type { MessageType } from '@imsplex/codec';
+import type { MessageType, OtmaMessage } from '@imsplex/codec';
 
 /** A decoded IMS Connect input message. */
 export interface SessionRequest {
@@ -43,4 +43,6 @@ export interface SessionRequest {
   segments: Uint8Array[];
   /** HWSJAV: OTMA headers as received. */
   otma?: Uint8Array | undefined;
+  /** HWSJAV: the same headers decoded (the reply echoes their sections). */
+  otmaMessage?: OtmaMessage | undefined;
 }

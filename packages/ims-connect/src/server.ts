@@ -16,7 +16,7 @@ import { OtmaDatastoreLink, type DatastoreLink } from './datastore.js';
 import type { DatastoreStatus } from './datastore-types.js';
 import { ImsConnectError, ImsConnectErrorCode } from './errors.js';
 import { type HealthReport, socketHealth } from './health.js';
-import { realTimers, type Timers } from './io.js';
+import { CoarseClock, realTimers, type Timers } from './io.js';
 import { ImsConnectMetrics } from './metrics.js';
 import { ClientRegistry } from './registry.js';
 import { SecurityManager } from './security.js';
@@ -56,6 +56,7 @@ export class ImsConnectServer implements CommandTarget {
   readonly registry: ClientRegistry;
   private readonly timers: Timers;
   private readonly now: () => number;
+  private readonly clock: CoarseClock | undefined;
   private readonly security: SecurityManager | undefined;
   private readonly ports = new Map<number, PortState>();
   private readonly links = new Map<string, DatastoreLink>();
@@ -71,7 +72,9 @@ export class ImsConnectServer implements CommandTarget {
     this.options = Object.isFrozen(options) ? (options as ResolvedOptions) : resolveOptions(options as ImsConnectOptions);
     this.log = deps.logger ?? pino({ name: `ims-connect:${this.options.id}`, level: process.env.IMSPLEX_LOG_LEVEL ?? 'info' });
     this.timers = deps.timers ?? realTimers;
-    this.now = deps.now ?? Date.now;
+    // Display timestamps only (seconds in state): without an injected clock, a coarse one (io.ts).
+    if (!deps.now) this.clock = new CoarseClock();
+    this.now = deps.now ?? this.clock!.now;
     this.metrics = new ImsConnectMetrics(this.options.id, { defaultMetrics: deps.defaultMetrics ?? false });
     this.registry = new ClientRegistry((level, msg) => this.log[level](msg));
     this.security = this.options.racf ? new SecurityManager(this.options.users) : undefined;
@@ -93,6 +96,7 @@ export class ImsConnectServer implements CommandTarget {
 
   /** Connect datastores and open every port. Resolves when all listeners are bound. */
   async start(): Promise<void> {
+    this.clock?.start();
     for (const link of this.links.values()) link.open();
     for (const p of this.ports.values()) await this.listen(p);
     this.state = 'active';
@@ -177,6 +181,7 @@ export class ImsConnectServer implements CommandTarget {
   handleConnection(stream: Duplex, port: number): Connection {
     const p = this.ports.get(port);
     if (!p) throw new ImsConnectError(ImsConnectErrorCode.PORT, `port ${port} is not defined`);
+    this.clock?.start();
     const conn = new Connection(stream, port, this.host, { maxFrameSize: this.options.maxSize, drainTimeout: this.options.drainTimeout, readTimeout: this.options.readTimeout });
     if (!conn.closed) {
       p.conns.add(conn);
@@ -209,7 +214,7 @@ export class ImsConnectServer implements CommandTarget {
   private makeHost(): ConnectionHost {
     return {
     timers: this.timers,
-    now: () => this.now(),
+    now: this.now,
     sessionContext: (conn) => this.sessionContext(conn),
     datastore: (id) => this.links.get(id),
     closed: (conn) => {
@@ -220,7 +225,7 @@ export class ImsConnectServer implements CommandTarget {
       this.checkWarn();
       this.checkDrained();
     },
-    onRequest: (conn, type) => this.metrics.requests.inc({ port: String(conn.port), type }),
+    onRequest: (conn, type) => this.metrics.countRequest(conn.port, type),
     onRsm: (rc, rsn) => this.metrics.rsms.inc({ rc: String(rc), reason: String(rsn) }),
     log: (level, msg) => this.log[level](msg),
     idle: (conn) => {
@@ -237,7 +242,7 @@ export class ImsConnectServer implements CommandTarget {
       security: this.security,
       decode: (bytes) => {
         const d = decodeInput(bytes, this.codePage);
-        this.metrics.requests.inc({ port: String(conn.port), type: d.ok ? (d.request.type ?? 'UNKNOWN') : 'INVALID' });
+        this.metrics.countRequest(conn.port, d.ok ? (d.request.type ?? 'UNKNOWN') : 'INVALID');
         return d;
       },
       claimClientId: (id, cancel) => this.registry.claim(conn.port, id, conn, cancel),
@@ -248,6 +253,7 @@ export class ImsConnectServer implements CommandTarget {
       },
       generateClientId: () => this.registry.generate(),
       datastoreStatus: (id) => this.links.get(id)?.status(),
+      asyncOutputQueued: (id, tpipe) => this.links.get(id)?.asyncOutputQueued?.(tpipe) === true,
       shuttingDown: () => this.state === 'quiescing' || this.state === 'closed',
     };
   }
@@ -366,6 +372,7 @@ export class ImsConnectServer implements CommandTarget {
         });
       }
       for (const link of this.links.values()) link.close();
+      this.clock?.stop();
       this.state = 'closed';
       this.updateHealth();
     })();

@@ -16,6 +16,8 @@ import {
   IrmF3,
   IrmF5,
   IrmTimer,
+  OtmaMessageType,
+  OtmaServerState,
   ReasonCode,
   ReturnCode,
   SocketType,
@@ -26,10 +28,13 @@ import {
   irmTimerToMs,
   statusReply,
   type CodePage,
+  type DataReply,
   type ImsReply,
+  type OtmaMessage,
 } from '@imsplex/codec';
 import type { ResolvedOptions } from './config/options.js';
-import type { DatastoreStatus, ImsEvent, ImsOp, ResumeOption } from './datastore-types.js';
+import { HWSJAV_PING_FLAGS, HWSJAV_PING_REASON, HWSJAV_PING_TEXT, HwsjavReturnCode, encodeHwsjavReply, hwsjavReplyOf, type HwsjavReply } from './hwsjav.js';
+import type { DatastoreStatus, ImsEvent, ImsInput, ImsOp, ResumeOption } from './datastore-types.js';
 import type { SessionRequest } from './request.js';
 import type { SecurityManager } from './security.js';
 
@@ -51,7 +56,18 @@ export type SessionEvent =
    * The framer rejected a length prefix (below X'58' or above MAXSIZE). `framing` is known when the
    * IRM_ID was readable in the same chunk: answer RSM reason 7, else just close.
    */
-  | { type: 'badFrame'; framing: { replyHasLlll: boolean; codeSet: 'ebcdic' | 'ascii' } | undefined; why: string };
+  | { type: 'badFrame'; framing: ReplyFraming | undefined; why: string };
+
+/**
+ * How replies to a client are framed, from its exit: the leading LLLL (HWSSMPL1), the code set of its
+ * IRM_ID, and for exits whose clients send OTMA headers (HWSJAVA0) the OTMA-header reply form.
+ */
+export interface ReplyFraming {
+  exitId: string;
+  replyHasLlll: boolean;
+  otmaHeaders: boolean;
+  codeSet: 'ebcdic' | 'ascii';
+}
 
 /** What the session wants done. */
 export type SessionAction =
@@ -66,7 +82,7 @@ export type SessionAction =
 export type DecodeResult =
   | { ok: true; request: SessionRequest }
   /** The frame is bad: answer with this RSM (framing per what could be recognised), then close. */
-  | { ok: false; silent: false; returnCode: number; reasonCode: number; replyHasLlll: boolean; codeSet: 'ebcdic' | 'ascii'; why: string }
+  | { ok: false; silent: false; returnCode: number; reasonCode: number; framing: ReplyFraming; why: string }
   /** Not even the exit is recognisable (unknown IRM_ID): close without a reply (HWSP1445E). */
   | { ok: false; silent: true; why: string };
 
@@ -92,6 +108,11 @@ export interface SessionContext {
   shuttingDown(): boolean;
   /** EBCDIC page used to translate ASCII clients' data. */
   readonly codePage: CodePage;
+  /**
+   * CSM/RSM X'80' (`CSM_AMSG`): does asynchronous output wait on `tpipe`'s hold queue at `datastore`
+   * right now? (`DatastoreLink.asyncOutputQueued`; false when the link cannot tell.)
+   */
+  asyncOutputQueued(datastore: string, tpipe: string): boolean;
 }
 
 /** Display state of a session (VIEWHWS). */
@@ -132,6 +153,21 @@ const RESUME_ACK_DEFAULT_MS = 250;
 
 const CLIENT_ID = /^[A-Z0-9@#$]{1,8}$/;
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** Shared action objects (actions are read once and never changed): no allocation per interaction. */
+const READ: SessionAction = Object.freeze({ type: 'read' });
+const TIMER_OFF: SessionAction = Object.freeze({ type: 'timer', ms: null });
+
+/** `PING IMS_CONNECT` as an ASCII client sends it, and per EBCDIC page (cached). */
+const PING_ASCII = Uint8Array.from(PING_DATA, (c) => c.charCodeAt(0));
+const PING_EBCDIC = new WeakMap<CodePage, Uint8Array>();
+function pingBytes(page: CodePage): Uint8Array {
+  let b = PING_EBCDIC.get(page);
+  if (!b) PING_EBCDIC.set(page, (b = page.encode(PING_DATA)));
+  return b;
+}
+
 const TABLES = new WeakMap<CodePage, { a2e: Uint8Array; e2a: Uint8Array }>();
 
 /** Byte-translation tables between Latin-1 (ASCII clients) and an EBCDIC page (one pair per page). */
@@ -149,6 +185,12 @@ export function translationTables(page: CodePage): { a2e: Uint8Array; e2a: Uint8
   const t = { a2e, e2a };
   TABLES.set(page, t);
   return t;
+}
+
+/** The same reply with CSM/RSM X'80' (asynchronous output queued) set. */
+function withAsyncFlag(reply: ImsReply): ImsReply {
+  if (reply.kind === 'data') return { ...reply, csm: { ...reply.csm, flags: reply.csm.flags | StatusFlag.ASYNC_MESSAGE_QUEUED } };
+  return { ...reply, rsm: { ...reply.rsm, flags: reply.rsm.flags | StatusFlag.ASYNC_MESSAGE_QUEUED } };
 }
 
 function translate(bytes: Uint8Array, table: Uint8Array): Uint8Array {
@@ -208,7 +250,7 @@ export class Session {
   start(): SessionAction[] {
     const out: SessionAction[] = [];
     this.setTimer(out, 'first', this.ctx.options.timeout || null);
-    out.push({ type: 'read' });
+    out.push(READ);
     return out;
   }
 
@@ -259,7 +301,7 @@ export class Session {
 
   private setTimer(out: SessionAction[], purpose: TimerPurpose, ms: number | null): void {
     this.timerPurpose = ms === null ? 'none' : purpose;
-    out.push({ type: 'timer', ms });
+    out.push(ms === null ? TIMER_OFF : { type: 'timer', ms });
   }
 
   private close(out: SessionAction[]): void {
@@ -283,7 +325,7 @@ export class Session {
     if (this.socketType === SocketType.NON_PERSISTENT) return this.close(out);
     this.setPhase('idle');
     this.setTimer(out, 'idle', this.idleTimeout());
-    out.push({ type: 'read' });
+    out.push(READ);
   }
 
   private idleMs: number | null | undefined;
@@ -296,14 +338,40 @@ export class Session {
     return this.idleMs;
   }
 
-  /** Encode and write a reply in the framing and code set of `req`. */
-  private reply(out: SessionAction[], req: Pick<SessionRequest, 'replyHasLlll' | 'codeSet'>, reply: ImsReply): void {
+  /**
+   * Encode and write a reply in the framing and code set of `req`. Inside an interaction, CSM/RSM X'80'
+   * is set when asynchronous output waits on the interaction's tpipe (the client ID, or the alternate
+   * one being resumed [INF]) at this moment.
+   */
+  private reply(out: SessionAction[], req: ReplyFraming & { otmaMessage?: OtmaMessage | undefined; datastore?: string }, reply: ImsReply): void {
+    const cur = this.cur;
+    if (cur !== undefined && this.ctx.asyncOutputQueued(cur.datastore, cur.tpipe)) reply = withAsyncFlag(reply);
+    if (req.otmaHeaders) {
+      const r = hwsjavReplyOf(reply);
+      // Output delivered by RESUME TPIPE comes from the hold queue: server state X'20' (spec §11.2).
+      if (reply.kind === 'data' && cur?.kind === 'resume') r.serverState |= OtmaServerState.FROM_HOLD_QUEUE;
+      return this.replyHwsjav(out, req, r, reply.kind === 'status' ? reply.rsm : undefined);
+    }
     const bytes = encodeReply(reply, { llll: req.replyHasLlll, codeSet: req.codeSet, codePage: this.ctx.codePage });
     out.push(reply.kind === 'status' ? { type: 'write', bytes, rsm: { returnCode: reply.rsm.returnCode, reasonCode: reply.rsm.reasonCode } } : { type: 'write', bytes });
   }
 
+  /** A HWSJAVA0 reply: OTMA headers with the codes in the user data (hwsjav.ts). */
+  private replyHwsjav(out: SessionAction[], req: ReplyFraming & { otmaMessage?: OtmaMessage | undefined; datastore?: string }, r: HwsjavReply, rsm?: { returnCode: number; reasonCode: number }): void {
+    const bytes = encodeHwsjavReply(r, {
+      exitId: req.exitId,
+      codeSet: req.codeSet,
+      codePage: this.ctx.codePage,
+      request: req.otmaMessage,
+      clientId: this.clientId,
+      datastore: req.datastore || this.lastDatastore,
+      hwsId: this.ctx.options.id,
+    });
+    out.push(rsm ? { type: 'write', bytes, rsm: { returnCode: rsm.returnCode, reasonCode: rsm.reasonCode } } : { type: 'write', bytes });
+  }
+
   /** Send an RSM; close unless the return code keeps the socket (20, 40, 44 and deallocate RC 0). */
-  private rsm(out: SessionAction[], req: Pick<SessionRequest, 'replyHasLlll' | 'codeSet'>, returnCode: number, reasonCode: number, extra: { racfOrOtmaReason?: number; keep?: boolean } = {}): void {
+  private rsm(out: SessionAction[], req: SessionRequest, returnCode: number, reasonCode: number, extra: { racfOrOtmaReason?: number; keep?: boolean } = {}): void {
     this.reply(out, req, statusReply(returnCode, reasonCode, extra.racfOrOtmaReason === undefined ? {} : { racfOrOtmaReason: extra.racfOrOtmaReason }));
     const keeps = returnCode === ReturnCode.TIMER_EXPIRED_KEEP || returnCode === ReturnCode.PING_REPLY || returnCode === ReturnCode.CANCEL_TIMER_DONE || extra.keep === true;
     if (keeps) this.finish(out);
@@ -390,7 +458,7 @@ export class Session {
         return;
       }
       out.push({ type: 'log', level: 'warn', msg: `HWSS0742W MESSAGE FAILED: ${d.why}; R=${d.returnCode}, S=${d.reasonCode}` });
-      this.reply(out, d, statusReply(d.returnCode, d.reasonCode));
+      this.reply(out, d.framing, statusReply(d.returnCode, d.reasonCode));
       this.close(out);
       return;
     }
@@ -460,13 +528,31 @@ export class Session {
   private isPing(req: SessionRequest): boolean {
     const first = req.segments[0];
     if (!first || first.length < PING_DATA.length) return false;
-    const page = req.codeSet === 'ascii' ? null : this.ctx.codePage;
-    let text = '';
-    for (let i = 0; i < PING_DATA.length; i++) text += page ? page.chars[first[i]!] : String.fromCharCode(first[i]!);
-    return text === PING_DATA && (req.trancode === '' || req.trancode === PING_TRANCODE);
+    const want = req.codeSet === 'ascii' ? PING_ASCII : pingBytes(this.ctx.codePage);
+    for (let i = 0; i < want.length; i++) if (first[i] !== want[i]) return false;
+    return req.trancode === '' || req.trancode === PING_TRANCODE;
   }
 
   private onPing(req: SessionRequest, out: SessionAction[]): void {
+    if (req.otmaHeaders) {
+      // HWSJAVA0 (spec §6.6): the text in the application data after PNG_LEN/PNG_FLG1/PNG_FLG2 (the
+      // segment's LL and ZZ positions), return code X'30' and reason ICONSUCC in the user data.
+      const ebcdic = this.ctx.codePage.encode(HWSJAV_PING_TEXT);
+      this.replyHwsjav(out, req, {
+        segments: [req.codeSet === 'ascii' ? translate(ebcdic, this.tables.e2a) : ebcdic],
+        zz: [HWSJAV_PING_FLAGS << 8],
+        messageType: OtmaMessageType.DATA,
+        responseFlags: 0,
+        commitConfirmation: 0,
+        senseCode: 0,
+        otmaReason: 0,
+        serverState: 0,
+        returnCode: HwsjavReturnCode.PING_REPLY,
+        reasonName: HWSJAV_PING_REASON,
+      });
+      this.cur = undefined;
+      return this.finish(out);
+    }
     const ebcdic = this.ctx.codePage.encode(PING_RESPONSE);
     const seg = req.codeSet === 'ascii' ? translate(ebcdic, this.tables.e2a) : ebcdic;
     this.reply(out, req, { kind: 'data', segments: [seg], csm: csm(0, this.ctx.options.protocolLevel) });
@@ -497,12 +583,12 @@ export class Session {
     return undefined;
   }
 
-  /** RACF=Y check; false when an RSM was sent. */
-  private checkSecurity(req: SessionRequest, out: SessionAction[], trancode: string | undefined): { userId: string } | undefined {
+  /** RACF=Y check: the user ID for OTMA, or undefined when an RSM was sent. */
+  private checkSecurity(req: SessionRequest, out: SessionAction[], trancode: string | undefined): string | undefined {
     const userId = req.userId || this.ctx.options.racfId;
-    if (!this.ctx.options.racf || !this.ctx.security) return { userId };
+    if (!this.ctx.options.racf || !this.ctx.security) return userId;
     const r = this.ctx.security.check(userId, req.password, req.group, trancode);
-    if (r.ok) return { userId: r.user };
+    if (r.ok) return r.user;
     out.push({ type: 'log', level: 'warn', msg: `HWSP1500E RACF VERIFY FAILED FOR USERID=${userId || '(blank)'} GROUP=${req.group || '(blank)'}; REASON=${r.reason} RC=${r.racfRc}` });
     // [INF] RC 8 with reason 78 SECFAIL ("RACF call failed"), RACROUTE RC in RSM byte 3 (protocol
     // level X'03' semantics); spec §9.3 leaves 40 vs 78 open.
@@ -544,8 +630,8 @@ export class Session {
     const data = this.inData(req);
     const trancode = this.trancodeOf(req, data);
     this.lastTrancode = trancode;
-    const sec = this.checkSecurity(req, out, trancode);
-    if (!sec) return;
+    const userId = this.checkSecurity(req, out, trancode);
+    if (userId === undefined) return;
     const datastore = this.routeDatastore(req, out);
     if (!datastore) return;
     this.lastDatastore = datastore;
@@ -563,31 +649,18 @@ export class Session {
       delivered: 0,
     };
     this.cur = cur;
-    out.push({
-      type: 'ims',
-      op: {
-        op: 'send',
-        datastore,
-        input: {
-          tpipe: this.clientId,
-          segments: data,
-          commitMode: cm,
-          syncLevel: sync,
-          ...(sendOnly ? { sendOnly } : {}),
-          ...((req.f3 & IrmF3.ORDER) !== 0 && sendOnly === 'S' ? { ordered: true } : {}),
-          ...((req.f3 & IrmF3.PURGE) !== 0 ? { purge: true } : {}),
-          ...(reroute ? { reroute } : {}),
-          ...((req.f3 & IrmF3.DFS2082) !== 0 ? { dfs2082: true } : {}),
-          ...((req.f3 & IrmF3.IPURG) !== 0 ? { ignorePurg: true } : {}),
-          userId: sec.userId,
-          group: req.group,
-          lterm: req.lterm,
-          modName: req.modName,
-          conversation: this.conversation,
-          ...(req.otma ? { otmaHeaders: req.otma } : {}),
-        },
-      },
-    });
+    // Built field by field (no spread temporaries): this runs for every transaction.
+    const input: ImsInput = { tpipe: this.clientId, segments: data, commitMode: cm, syncLevel: sync, userId, group: req.group, lterm: req.lterm, modName: req.modName, conversation: this.conversation };
+    if (sendOnly) input.sendOnly = sendOnly;
+    if (req.f3 & (IrmF3.ORDER | IrmF3.PURGE | IrmF3.DFS2082 | IrmF3.IPURG)) {
+      if ((req.f3 & IrmF3.ORDER) !== 0 && sendOnly === 'S') input.ordered = true;
+      if ((req.f3 & IrmF3.PURGE) !== 0) input.purge = true;
+      if ((req.f3 & IrmF3.DFS2082) !== 0) input.dfs2082 = true;
+      if ((req.f3 & IrmF3.IPURG) !== 0) input.ignorePurg = true;
+    }
+    if (reroute) input.reroute = reroute;
+    if (req.otma) input.otmaHeaders = req.otma;
+    out.push({ type: 'ims', op: { op: 'send', datastore, input } });
     if (sendOnly === 'S' || sendOnly === 'J') {
       // No reply of any kind (J: only IMS Connect's own errors, already handled above).
       this.cur = undefined;
@@ -595,7 +668,7 @@ export class Session {
       if (!this.persistent) return this.close(out);
       this.setPhase('idle');
       this.setTimer(out, 'idle', this.idleTimeout());
-      out.push({ type: 'read' });
+      out.push(READ);
       return;
     }
     this.setPhase('ims');
@@ -607,18 +680,19 @@ export class Session {
     if ((req.f2 & IrmF2.CM1) !== 0) return this.rsm(out, req, ReturnCode.IMS_CONNECT_ERROR, ReasonCode.INVLDCM1);
     const calloutBits = req.f0 & (IrmF0.SYNONLY | IrmF0.SYNASYN);
     if (calloutBits !== 0 && req.arch < 3) return this.rsm(out, req, ReturnCode.EXIT_ERROR, ReasonCode.INVALID_BUFFER);
-    const sec = this.checkSecurity(req, out, undefined);
-    if (!sec) return;
+    const userId = this.checkSecurity(req, out, undefined);
+    if (userId === undefined) return;
     const datastore = this.routeDatastore(req, out);
     if (!datastore) return;
     this.lastDatastore = datastore;
     this.lastTrancode = '';
     const low = req.f5 & 0x1f;
     const option: ResumeOption = low & IrmF5.ONE ? 'single' : low & IrmF5.SWAIT ? 'singleWait' : low & IrmF5.AUTO ? 'auto' : 'noauto';
-    const tpipe = req.irmLength >= 96 && req.rerouteOrAltClientId ? req.rerouteOrAltClientId : this.clientId;
+    // IRM_RT_ALTCID needs ARCH1 (IRM_LEN ≥ 96); a HWSJAVA0 client names the tpipe in its OTMA control data.
+    const tpipe = (req.otmaHeaders || req.irmLength >= 96) && req.rerouteOrAltClientId ? req.rerouteOrAltClientId : this.clientId;
     const cur: Interaction = { kind: 'resume', req, cm: 0, sync: 1, timerByte: req.timer, explicit: true, datastore, tpipe, resume: option, ackNoWait: false, delivered: 0 };
     this.cur = cur;
-    out.push({ type: 'ims', op: { op: 'resume', datastore, tpipe, option, callout: calloutBits === IrmF0.SYNONLY ? 'only' : calloutBits ? 'first' : 'none', userId: sec.userId } });
+    out.push({ type: 'ims', op: { op: 'resume', datastore, tpipe, option, callout: calloutBits === IrmF0.SYNONLY ? 'only' : calloutBits ? 'first' : 'none', userId } });
     this.setPhase('ims');
     this.armWait(out, cur, req, this.waitFor(req, 'resume'));
   }
@@ -673,19 +747,16 @@ export class Session {
         if (needAck) flags |= StatusFlag.ACK_REQUIRED;
         this.conversation = ev.conversational;
         const segments = this.outData(req, ev.segments);
-        this.reply(out, req, {
-          kind: 'data',
-          segments,
-          csm: csm(flags, this.ctx.options.protocolLevel),
-          ...((req.f1 & IrmF1.MFSREQ) !== 0 && segments.length > 0 ? { mod: ev.mod ?? '' } : {}),
-          ...((req.f1 & IrmF1.CIDREQ) !== 0 && first && this.generated && segments.length > 0 ? { generatedClientId: this.clientId } : {}),
-        });
+        const data: Mutable<DataReply> = { kind: 'data', segments, csm: csm(flags, this.ctx.options.protocolLevel) };
+        if ((req.f1 & IrmF1.MFSREQ) !== 0 && segments.length > 0) data.mod = ev.mod ?? '';
+        if ((req.f1 & IrmF1.CIDREQ) !== 0 && first && this.generated && segments.length > 0) data.generatedClientId = this.clientId;
+        this.reply(out, req, data);
         if (needAck && this.socketType !== SocketType.NON_PERSISTENT) {
           this.setPhase('ack');
           const ds = this.ctx.options.datastores.find((d) => d.id === cur.datastore);
           // Bound the wait for ACK/NAK by the datastore's ACKTO: IMS gives up then too.
           this.setTimer(out, 'ack', (ds?.ackTimeout ?? 120) * 1000);
-          out.push({ type: 'read' });
+          out.push(READ);
           return;
         }
         if (needAck) out.push({ type: 'ims', op: { op: 'abandon' } }); // non-persistent: no ACK can follow
@@ -783,7 +854,7 @@ export class Session {
         this.completed++;
         this.setPhase('idle');
         this.setTimer(out, 'idle', this.idleTimeout());
-        out.push({ type: 'read' });
+        out.push(READ);
         return;
       }
       this.setPhase('after');
@@ -796,7 +867,7 @@ export class Session {
       this.completed++;
       this.setPhase('idle');
       this.setTimer(out, 'idle', this.idleTimeout());
-      out.push({ type: 'read' });
+      out.push(READ);
       return;
     }
     if (cur.ackNoWait && req.timer === IrmTimer.NO_WAIT) return this.finishQuiet(out);

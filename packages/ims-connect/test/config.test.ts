@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadHwsCfg, parseHwsCfg, resolveOptions } from '../src/index.js';
+import { pino } from 'pino';
+import { ConfigError, ImsConnectServer, loadHwsCfg, parseHwsCfg, resolveOptions } from '../src/index.js';
 
 const SAMPLE = `* IMS Connect sample (IBM APAR PI50579 shape)
 HWS (ID=IMS1CONN,RACF=N,XIBAREA=20)
@@ -56,6 +57,9 @@ describe('HWSCFG parser', () => {
     ['HWS (ID=A)\nTCPIP (PORTID=(1)\nDATASTORE (ID=B)', 3, 'PORTID'],
     ['HWS (ID=A)\nTCPIP (PORTID=(1))\nWHAT (X=1)', 3, 'WHAT'],
     ['HWS (ID=A)\nTCPIP (SSLPORT=(1))', 2, 'SSLPORT'],
+    ['HWS (ID=A)\nTCPIP (PORTID=(65536))', 2, 'PORTID'],
+    ['HWS (ID=A)\nTCPIP (PORTID=(0),\n  PORT=(ID=0))', 3, 'PORT'],
+    ['HWS (ID=A)\nTCPIP (PORTID=(0,0))', 2, 'PORTID'],
   ])('%j → error at line %i naming %s', (text, line, key) => {
     const e = err(text);
     expect(e.code).toBe('IMS_ERR_CONFIG');
@@ -81,5 +85,32 @@ describe('HWSCFG parser', () => {
     expect(Object.isFrozen(o)).toBe(true);
     expect(o.ports[0]).toEqual({ id: 5801, keepAlive: 30, edit: '', idleTimeout: 0, tls: false });
     expect(o.maxSockets).toBe(50);
+  });
+});
+
+describe('port 0 (imsplex extension: an ephemeral port for tests)', () => {
+  it.each([['PORTID=(0)'], ['PORT=(ID=0,KEEPAV=5)']])('TCPIP %s binds a port the OS chose; boundPort(0) and the view report it', async (spec) => {
+    const { options } = loadHwsCfg(`HWS (ID=EPHEM)\nTCPIP (${spec},MAXSOC=60)\n`, 'HWSCFG00');
+    expect(options.ports.map((p) => p.id)).toEqual([0]);
+    const server = new ImsConnectServer(options, { logger: pino({ level: 'silent' }) });
+    expect(server.boundPort(0)).toBe(0); // not bound yet
+    await server.start();
+    try {
+      const port = server.boundPort(0);
+      expect(port).toBeGreaterThan(0);
+      expect(server.view().ports.map((p) => p.id)).toEqual([port]);
+      expect(server.health().ports).toEqual([{ id: port, listening: true, clients: 0, tls: false }]);
+      // STOPPORT/OPENPORT by the bound number reopen the same port.
+      expect(await server.stopPort(port)).toBe(true);
+      expect(await server.openPort(port)).toBe(true);
+      expect(server.boundPort(0)).toBe(port);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('a second port 0 is refused in the options object too', () => {
+    expect(() => resolveOptions({ id: 'A', ports: [0, { id: 0, tls: true }], tls: { cert: 'x', key: 'y' } })).toThrow(/ephemeral port 0 may be defined once/);
+    expect(resolveOptions({ id: 'A', ports: [0, 5801] }).ports.map((p) => p.id)).toEqual([0, 5801]);
   });
 });

@@ -93,7 +93,8 @@ export function conformance(transport: Transport): void {
       c.send(req({ messageType: 'SEND_ONLY_ERRORS', trancode: 'ASYNC', data: 'B' }));
       c.send(req({ messageType: 'SEND_ONLY_ACK', trancode: 'ASYNC', data: 'C' }));
       const k = await reply(c);
-      expect(k?.kind === 'data' && k.segments.length === 0 && k.csm.flags === 0x10).toBe(true);
+      // CSM X'80' (CSM_AMSG): the send-only outputs now wait on CLIENT01's hold queue.
+      expect(k?.kind === 'data' && k.segments.length === 0 && k.csm.flags).toBe(0x90);
       expect(h.ims.holdQueues.get('CLIENT01')).toHaveLength(3);
       c.send(req({ messageType: 'SEND_ONLY', trancode: 'ASYNC', data: 'D', commitMode: 'CM1' }));
       expect(rsm(await reply(c))).toEqual([8, 93]);
@@ -105,12 +106,33 @@ export function conformance(transport: Transport): void {
       const c = await open();
       c.send(req({ messageType: 'RESUME_TPIPE', resumeOption: 'noAuto', timer: { code: 0x31 } }));
       let r = await reply(c);
-      expect([text(r), flags(r)]).toEqual(['M1', 0x30]);
+      // X'80': M2 still waits on the hold queue while M1 is delivered; not once M2 is out.
+      expect([text(r), flags(r)]).toEqual(['M1', 0xb0]);
       c.send(req({ messageType: 'ACK', commitMode: 'CM0', timer: { code: 0x31 } }));
       r = await reply(c);
-      expect(text(r)).toBe('M2');
+      expect([text(r), flags(r)]).toEqual(['M2', 0x30]);
       c.send(req({ messageType: 'ACK', commitMode: 'CM0', timer: { code: 0x31 } }));
-      expect(rsm(await reply(c))).toEqual([40, 0x31]);
+      const end = await c.next();
+      expect(rsm(end && decodeReply(end, { llll: true }))).toEqual([40, 0x31]);
+      expect(end![6]).toBe(0x00); // RSM_FLG1 (after LLLL and RSM_LEN): nothing queued
+    });
+
+    it("CSM/RSM X'80' (CSM_AMSG) is set while asynchronous output waits on the client's hold queue", async () => {
+      const c = await open();
+      c.send(req({ trancode: 'ECHO', data: 'BEFORE' }));
+      expect(flags(await reply(c))).toBe(0x10);
+      h.ims.queue('CLIENT01', 'WAITING');
+      c.send(req({ trancode: 'ECHO', data: 'AFTER', syncLevel: 'CONFIRM' }));
+      expect(flags(await reply(c))).toBe(0xb0); // X'80' queued | X'20' ACK required | X'10' protocol level
+      c.send(req({ messageType: 'ACK' }));
+      const dealloc = (await c.next())!;
+      expect(rsm(decodeReply(dealloc, { llll: true }))).toEqual([0, 97]);
+      expect(dealloc[6]).toBe(0x80); // RSM_FLG1: the RSM carries it too
+      // Another client's queue does not count.
+      h.ims.holdQueues.clear();
+      h.ims.queue('OTHER01', 'NOT MINE');
+      c.send(req({ trancode: 'ECHO', data: 'MINE' }));
+      expect(flags(await reply(c))).toBe(0x10);
     });
 
     it('RESUME TPIPE with CM1 → RC 8 reason 93 INVLDCM1', async () => {

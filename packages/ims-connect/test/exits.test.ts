@@ -4,18 +4,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CP037, decodeReply, defineLayout, registerExit } from '@imsplex/codec';
-import { createServer } from 'node:net';
-import { harness } from './harness.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
+import { CP037, buildPingRequest, decodeReply, defineLayout, encodeRequest, registerExit } from '@imsplex/codec';
+import { connect } from 'node:net';
+import { RawClient, harness } from './harness.js';
 
 describe('custom exits (codec registerExit)', () => {
   it('a site exit with its own IRM user part is served with its reply framing', async () => {
@@ -63,21 +54,35 @@ describe('custom exits (codec registerExit)', () => {
 });
 
 describe('bin', () => {
-  it('imsplex-ims-connect --config: starts, answers operator commands on stdin, quiesces on SHUTDOWN', async () => {
+  it('imsplex-ims-connect --config with PORTID=(0): reports the ephemeral port, serves it, answers operator commands, quiesces', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'imsc-bin-'));
-    const port = await freePort();
     try {
       const cfg = join(dir, 'HWSCFG01');
-      writeFileSync(cfg, `HWS (ID=BINTEST)\nTCPIP (PORTID=(${port}))\nDATASTORE (ID=IMS1,TMEMBER=IMS1,XCFADDR=127.0.0.1:1)\n`);
+      // PORTID=(0) is the imsplex extension for tests: no free-port probe, no race.
+      writeFileSync(cfg, 'HWS (ID=BINTEST)\nTCPIP (PORTID=(0))\nDATASTORE (ID=IMS1,TMEMBER=IMS1,XCFADDR=127.0.0.1:1)\n');
       const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@imsplex/source', join(__dirname, '../src/bin.ts'), '--config', cfg], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, IMSPLEX_LOG_LEVEL: 'silent' } });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
       let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.includes('READY') && !out.includes('HWSC0001I')) child.stdin.write('VIEWHWS SUMMARY\n');
-        if (out.includes('HWSC0001I HWS ID=BINTEST') && !out.includes('HWSC0020I')) child.stdin.write('CLOSEHWS QUIESCE\n');
+      const ready = new Promise<number>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          const m = /READY PORTS=(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+          if (out.includes('HWSC0001I HWS ID=BINTEST') && !out.includes('HWSC0020I')) child.stdin.write('CLOSEHWS QUIESCE\n');
+        });
       });
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-      expect(out).toContain('HWSC0010I IMS CONNECT BINTEST READY');
+      const port = await Promise.race([ready, exited.then(() => 0)]);
+      expect(port).toBeGreaterThan(0);
+      // The reported port is the one the server listens on: a PING over TCP is answered.
+      const s = connect({ host: '127.0.0.1', port, noDelay: true });
+      const c = new RawClient(s);
+      c.send(encodeRequest(buildPingRequest({ clientId: 'BINPING', timer: 2000 })));
+      const r = decodeReply((await c.next())!, { llll: true });
+      expect(r.kind === 'data' && CP037.decode(r.segments[0]!)).toBe('HWSC0030I *PING RESPONSE*');
+      s.destroy();
+      child.stdin.write('VIEWHWS SUMMARY\n');
+      const code = await exited;
+      expect(out).toContain(`HWSC0010I IMS CONNECT BINTEST READY PORTS=${port}`);
       expect(out).toContain('HWSC0001I DATASTORE=IMS1 STATUS=');
       expect(out).toContain('HWSC0020I');
       expect(code).toBe(0);

@@ -49,6 +49,11 @@ export class FakeIms implements DatastoreLink {
     this.setStatus('NOT ACTIVE');
   }
 
+  /** CSM_AMSG hook: output waits on the tpipe's hold queue. */
+  asyncOutputQueued(tpipe: string): boolean {
+    return (this.holdQueues.get(tpipe)?.length ?? 0) > 0;
+  }
+
   queue(tpipe: string, text: string): void {
     const q = this.holdQueues.get(tpipe) ?? [];
     q.push([enc(text)]);
@@ -56,23 +61,22 @@ export class FakeIms implements DatastoreLink {
   }
 
   send(input: ImsInput, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    const ims = this;
     let pendingOutput: Uint8Array[] | undefined;
     let done = false;
     const emit = (ev: ImsEvent) => {
       if (!done) queueMicrotask(() => !done && sink(ev));
     };
     return {
-      start() {
+      start: () => {
         const first = input.segments[0] ?? new Uint8Array(0);
         const tran = dec(first.subarray(0, 8)).trim();
-        ims.log.push(`send ${tran} cm${input.commitMode} sync${input.syncLevel}${input.sendOnly ? ' ' + input.sendOnly : ''} tpipe=${input.tpipe}`);
+        this.log.push(`send ${tran} cm${input.commitMode} sync${input.syncLevel}${input.sendOnly ? ' ' + input.sendOnly : ''} tpipe=${input.tpipe}`);
         const reply = (segments: Uint8Array[], conversational = false) => {
           pendingOutput = segments;
           emit({ ev: 'output', segments, conversational, ackRequired: input.syncLevel === 1 });
         };
         if (input.sendOnly) {
-          if (tran === 'ASYNC') ims.queue(input.tpipe, `ASYNC OUTPUT ${(ims.holdQueues.get(input.tpipe)?.length ?? 0) + 1}`);
+          if (tran === 'ASYNC') this.queue(input.tpipe, `ASYNC OUTPUT ${(this.holdQueues.get(input.tpipe)?.length ?? 0) + 1}`);
           if (input.sendOnly === 'K') emit({ ev: 'enqueued' });
           done = input.sendOnly !== 'K';
           return;
@@ -83,13 +87,13 @@ export class FakeIms implements DatastoreLink {
           case 'ECHO':
             return reply(input.segments.map((s, i) => (i === 0 ? s.subarray(8) : s)));
           case 'CONV': {
-            const n = (ims.convSteps.get(input.tpipe) ?? 0) + 1;
-            ims.convSteps.set(input.tpipe, n);
-            if (n >= 3) ims.convSteps.delete(input.tpipe);
+            const n = (this.convSteps.get(input.tpipe) ?? 0) + 1;
+            this.convSteps.set(input.tpipe, n);
+            if (n >= 3) this.convSteps.delete(input.tpipe);
             return reply([enc(`STEP ${n}`)], n < 3);
           }
           case 'SLOW':
-            ims.waiting.add(sink);
+            this.waiting.add(sink);
             return;
           case 'NAKME':
             done = true;
@@ -101,39 +105,38 @@ export class FakeIms implements DatastoreLink {
             return emit({ ev: 'errorText', segments: [enc(`DFS064 14:00:00 DESTINATION CAN NOT BE FOUND OR CREATED, DEST=${tran}`)] });
         }
       },
-      ack() {
+      ack: () => {
         if (!pendingOutput) return;
         pendingOutput = undefined;
-        if (input.commitMode === 1 && !ims.convSteps.has(input.tpipe)) {
-          ims.committed++;
+        if (input.commitMode === 1 && !this.convSteps.has(input.tpipe)) {
+          this.committed++;
           emit({ ev: 'committed' });
         }
       },
-      nak(_o: NakOptions) {
+      nak: (_o: NakOptions) => {
         if (!pendingOutput) return;
-        if (input.commitMode === 0) ims.queue(input.tpipe, dec(pendingOutput[0]!));
+        if (input.commitMode === 0) this.queue(input.tpipe, dec(pendingOutput[0]!));
         pendingOutput = undefined;
         if (input.commitMode === 1) {
-          ims.aborted++;
-          ims.convSteps.delete(input.tpipe);
+          this.aborted++;
+          this.convSteps.delete(input.tpipe);
           emit({ ev: 'aborted' });
         }
       },
-      abandon() {
+      abandon: () => {
         done = true;
-        ims.waiting.delete(sink);
-        ims.log.push(`abandon ${input.tpipe}`);
+        this.waiting.delete(sink);
+        this.log.push(`abandon ${input.tpipe}`);
       },
     };
   }
 
   resume(tpipe: string, option: ResumeOption, _callout: 'none' | 'only' | 'first', _userId: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    const ims = this;
     let done = false;
     let current: Uint8Array[] | undefined;
     let count = 0;
     const deliver = () => {
-      const q = ims.holdQueues.get(tpipe) ?? [];
+      const q = this.holdQueues.get(tpipe) ?? [];
       const m = q.shift();
       if (!m) {
         if (option === 'noauto' || (option === 'single' && count === 0)) queueMicrotask(() => !done && sink({ ev: 'empty' }));
@@ -144,37 +147,36 @@ export class FakeIms implements DatastoreLink {
       queueMicrotask(() => !done && sink({ ev: 'output', segments: m, conversational: false, ackRequired: true }));
     };
     return {
-      start() {
-        ims.log.push(`resume ${tpipe} ${option}`);
+      start: () => {
+        this.log.push(`resume ${tpipe} ${option}`);
         deliver();
       },
-      ack() {
+      ack: () => {
         current = undefined;
         if (option === 'single' || option === 'singleWait') return;
         deliver();
       },
-      nak() {
-        if (current) (ims.holdQueues.get(tpipe) ?? ims.holdQueues.set(tpipe, []).get(tpipe)!).unshift(current);
+      nak: () => {
+        if (current) (this.holdQueues.get(tpipe) ?? this.holdQueues.set(tpipe, []).get(tpipe)!).unshift(current);
         current = undefined;
         done = true;
       },
-      abandon() {
-        if (current) (ims.holdQueues.get(tpipe) ?? ims.holdQueues.set(tpipe, []).get(tpipe)!).unshift(current);
+      abandon: () => {
+        if (current) (this.holdQueues.get(tpipe) ?? this.holdQueues.set(tpipe, []).get(tpipe)!).unshift(current);
         done = true;
       },
     };
   }
 
   deallocate(tpipe: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    const ims = this;
     return {
-      start() {
-        ims.convSteps.delete(tpipe);
+      start: () => {
+        this.convSteps.delete(tpipe);
         queueMicrotask(() => sink({ ev: 'committed' }));
       },
-      ack() {},
-      nak() {},
-      abandon() {},
+      ack: () => {},
+      nak: () => {},
+      abandon: () => {},
     };
   }
 }

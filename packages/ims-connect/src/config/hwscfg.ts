@@ -8,6 +8,10 @@
  * ISC/MSC/RMTCICS (accepted, not emulated), and the emulator's own EMULATOR statement for settings
  * IBM keeps outside HWSCFG (bind address, admin endpoint, users file, TLS files, XCF addresses).
  * Every error is a `ConfigError` with `file:line: KEY: message`.
+ *
+ * imsplex extension: `PORTID=(0)`, `PORT=(ID=0)` or `SSLPORT=(0)` (once per file) binds an ephemeral
+ * port chosen by the OS, for tests; IBM requires 1–65535. The server's `boundPort(0)` and the bin's
+ * `READY PORTS=` line report the port it got.
  */
 import { ConfigError } from '../errors.js';
 import { type DatastoreOptions, type ImsConnectOptions, type PortOptions, type ResolvedOptions, parseAddress, resolveOptions } from './options.js';
@@ -244,6 +248,7 @@ export function parseHwsCfg(text: string, file = '<hwscfg>'): HwsCfg {
 
   const addPort = (port: PortOptions, src: { line: number; key: string }) => {
     const prev = portLine.get(port.id);
+    if (prev && port.id === 0) throw new ConfigError({ file, line: src.line, key: src.key }, `the ephemeral port 0 may be defined once (already at line ${prev.line})`);
     if (prev) throw new ConfigError({ file, line: src.line, key: src.key }, `port ${port.id} is already defined at line ${prev.line}`);
     portLine.set(port.id, src);
     at(`ports.${ports.length}.id`, src);
@@ -289,20 +294,21 @@ export function parseHwsCfg(text: string, file = '<hwscfg>'): HwsCfg {
                   warnings.push(`${file}:${a.line}: PORTID LOCAL (local option) accepted but not emulated`);
                   continue;
                 }
-                if (!/^\d{1,5}$/.test(a.text) || Number(a.text) < 1 || Number(a.text) > 65535) throw new ConfigError({ file, line: a.line, key: 'PORTID' }, `port must be 1-65535, got "${a.text}"`);
+                // imsplex extension: 0 = an ephemeral port chosen by the OS (tests); IBM requires 1-65535.
+                if (!/^\d{1,5}$/.test(a.text) || Number(a.text) > 65535) throw new ConfigError({ file, line: a.line, key: 'PORTID' }, `port must be 1-65535 (or 0 for an ephemeral port), got "${a.text}"`);
                 addPort({ id: Number(a.text) }, { line: a.line, key: 'PORTID' });
               }
               break;
             case 'SSLPORT':
               for (const a of listAtoms(file, p)) {
-                if (!/^\d{1,5}$/.test(a.text) || Number(a.text) < 1 || Number(a.text) > 65535) throw new ConfigError({ file, line: a.line, key: 'SSLPORT' }, `port must be 1-65535, got "${a.text}"`);
+                if (!/^\d{1,5}$/.test(a.text) || Number(a.text) > 65535) throw new ConfigError({ file, line: a.line, key: 'SSLPORT' }, `port must be 1-65535 (or 0 for an ephemeral port), got "${a.text}"`);
                 addPort({ id: Number(a.text), tls: true }, { line: a.line, key: 'SSLPORT' });
               }
               break;
             case 'PORT': {
               const port: Partial<PortOptions> = {};
               for (const s of subParams(file, p)) {
-                if (s.key === 'ID') port.id = num(file, s, 1, 65535);
+                if (s.key === 'ID') port.id = num(file, s, 0, 65535); // 0: ephemeral (imsplex extension)
                 else if (s.key === 'KEEPAV') port.keepAlive = num(file, s, 0, 2_147_460);
                 else if (s.key === 'EDIT') port.edit = name8(file, s);
                 else if (s.key === 'IDLETO') port.idleTimeout = num(file, s, 0, 2_147_483_647) * 10;

@@ -8,7 +8,10 @@ import { ConfigError, type ConfigSource } from '../errors.js';
 
 /** One TCP/IP port (`PORTID=`, `PORT=(ID=…)` or `SSLPORT=`). */
 export interface PortOptions {
-  /** Port number, 1–65535; 0 asks the OS for a free port (tests only). */
+  /**
+   * Port number, 1–65535. imsplex extension: 0 asks the OS for an ephemeral port (tests; at most one
+   * port 0 per server) and `ImsConnectServer.boundPort(0)` reports the port it got. IBM requires 1–65535.
+   */
   id: number;
   /** TCP keep-alive interval in seconds (`KEEPAV=`); 0 = stack default (keep-alive on, OS interval). */
   keepAlive?: number;
@@ -219,7 +222,9 @@ export function resolveOptions(input: ImsConnectOptions, locate: Locate = () => 
   const ports = input.ports.map((p, i) => {
     const o: PortOptions = typeof p === 'number' ? { id: p } : p;
     const pid = int(`ports.${i}.id`, o.id, 0, 65535);
-    if (pid !== 0 && seen.has(pid)) fail(`ports.${i}.id`, `port ${pid} is defined twice`);
+    // Port 0 (imsplex extension, for tests) binds an ephemeral port; `boundPort(0)` reports it. Ports are
+    // keyed by their configured ID, so 0 may appear once.
+    if (seen.has(pid)) fail(`ports.${i}.id`, pid === 0 ? 'the ephemeral port 0 may be defined once' : `port ${pid} is defined twice`);
     seen.add(pid);
     return Object.freeze({
       id: pid,
