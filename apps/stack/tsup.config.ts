@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/main.ts', 'src/guard.ts'],
+  entry: ['src/main.ts', 'src/guard.ts', 'src/redis-box.ts'],
   format: ['esm'],
   sourcemap: true,
   clean: true,

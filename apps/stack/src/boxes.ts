@@ -2,6 +2,7 @@
  * How each kind of box is started and talked to: its package bin, its command line (from the
  * generated configuration), its health endpoint and how its admin endpoint takes operator commands.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -13,12 +14,13 @@ import { hostAddress, xcfOf, type BoxDef, type BoxKind, type Topology } from './
 /** `dist`: the packages' built bins (what `up` uses). `source`: their TypeScript sources through tsx (tests). */
 export type Runtime = 'dist' | 'source';
 
-/** The npm package of each kind. */
+/** The package each kind comes from: npm workspace packages, and Debian's `redis-server` for the shared-queues Redis. */
 export const PACKAGE_OF: Readonly<Record<BoxKind, string>> = Object.freeze({
   distributor: '@imsplex/distributor',
   ims: '@imsplex/ims',
   imsconnect: '@imsplex/ims-connect',
   zosconnect: '@imsplex/zos-connect',
+  redis: 'redis-server',
 });
 
 /**
@@ -39,8 +41,10 @@ export function binAcceptsHandoffs(kind: BoxKind, runtime: Runtime): boolean {
   }
 }
 
-/** How a box's admin endpoint authenticates operator commands. */
-export type AdminAuth = { readonly scheme: 'basic'; readonly user: string; readonly password: string } | { readonly scheme: 'bearer'; readonly token: string };
+/** How an HTTP admin endpoint authenticates operator commands. */
+export type HttpAuth = { readonly scheme: 'basic'; readonly user: string; readonly password: string } | { readonly scheme: 'bearer'; readonly token: string };
+/** How a box's admin endpoint authenticates: HTTP, or Redis AUTH (null password: no AUTH). */
+export type AdminAuth = HttpAuth | { readonly scheme: 'redis'; readonly password: string | null };
 
 /** Everything needed to run and reach one box. */
 export interface BoxSpec {
@@ -54,7 +58,7 @@ export interface BoxSpec {
   readonly env: Readonly<Record<string, string>>;
   readonly cwd: string;
   readonly healthUrl: string;
-  /** Base URL of the admin endpoint (`POST /command`, `GET /metrics`, …). */
+  /** Base URL of the admin endpoint (`POST /command`, `GET /metrics`, …); `redis://host:port` for Redis. */
   readonly adminUrl: string;
   readonly auth: AdminAuth;
   /** Protocol port the distributor sends to (targets only). */
@@ -72,8 +76,9 @@ export function packageDir(pkg: string): string {
   }
 }
 
-/** The bin script of a package for a runtime. */
+/** The bin script of a package for a runtime (for Redis: the wrapper that runs redis-server). */
 export function binPath(kind: BoxKind, runtime: Runtime): string {
+  if (kind === 'redis') return ownScript('redis-box', runtime);
   const pkg = PACKAGE_OF[kind];
   const dir = packageDir(pkg);
   if (runtime === 'source') return join(dir, 'src', 'bin.ts');
@@ -94,13 +99,28 @@ function tsxLoader(): string {
 
 /** The guard every child preloads: it ends the box when the supervisor's IPC channel closes (no orphans). */
 export function guardPath(runtime: Runtime): string {
+  return ownScript('guard', runtime);
+}
+
+/** A script of this package: built `dist/<name>.js` next to dist/main.js, or `src/<name>.ts` (run through tsx). */
+function ownScript(name: string, runtime: Runtime): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  // Built: dist/guard.js next to dist/main.js. Sources: src/guard.ts (run through tsx).
-  const js = join(here, 'guard.js');
+  const js = join(here, `${name}.js`);
   if (existsSync(js)) return js;
-  const ts = join(here, 'guard.ts');
+  const ts = join(here, `${name}.ts`);
   if (runtime === 'source' || existsSync(ts)) return ts;
-  throw new StackError(StackErrorCode.NO_BIN, `child guard not found next to ${here}`);
+  throw new StackError(StackErrorCode.NO_BIN, `${name} not found next to ${here}`);
+}
+
+/**
+ * Why the redis-server executable cannot run (not installed, not executable), or null. Runs
+ * `<server> --version` once.
+ */
+export function redisServerProblem(server: string): string | null {
+  const r = spawnSync(server, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+  if (r.error) return `${server} cannot run (${(r.error as NodeJS.ErrnoException).code ?? r.error.message}); install Debian's redis-server package (apt-get install -y redis-server) or set [sharedq] server = /path/to/redis-server`;
+  if (r.status !== 0) return `${server} --version exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 200)}`;
+  return null;
 }
 
 /** Checks that the bin exists and is not a placeholder; returns why not, or null when runnable. */
@@ -176,9 +196,20 @@ export function boxSpecs(t: Topology, options: { runtime: Runtime; secret: strin
       case 'ims':
         return {
           ...base,
-          argv: [...runtimeFlags(b.kind), '--config', paths.imsDef(b.name), '--data', paths.imsDir(b.name), '--log-level', logLevel],
+          // With shared queues the queues and databases live in Redis and IMS ignores --data (it would
+          // only warn); otherwise the journal lives in the IMS's own folder.
+          argv: [...runtimeFlags(b.kind), '--config', paths.imsDef(b.name), ...(t.sharedQueues ? [] : ['--data', paths.imsDir(b.name)]), '--log-level', logLevel],
           auth: { scheme: 'bearer', token: options.secret },
           protocolPort: null,
+          distributedPort: null,
+        };
+      case 'redis':
+        return {
+          ...base,
+          // The wrapper holds the IPC channel and the guard for redis-server (see redis-box.ts).
+          argv: [...runtimeFlags(b.kind), '--', b.server, paths.redisConf],
+          auth: { scheme: 'redis', password: options.secret },
+          protocolPort: b.port,
           distributedPort: null,
         };
       case 'zosconnect':

@@ -80,7 +80,8 @@ export function formatStatus(s: StackSnapshot): string {
   for (const b of s.boxes) rows.push([b.name, b.kind, `${b.host} ${b.address}`, b.state + (b.quiesced ? ' (quiesced)' : ''), String(b.pid ?? ''), b.rps.toFixed(1), String(b.restarts)]);
   const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd());
-  return `stack ${s.state} · VIPA ${s.vipa} owned by ${s.vipaOwner ?? 'nobody'} · ${s.dataPlane} data plane\n${lines.join('\n')}\n`;
+  const sq = s.sharedQueues ? `shared queues: group ${s.sharedQueues.group} on ${s.sharedQueues.box ? `${s.sharedQueues.box} (${s.sharedQueues.url})` : s.sharedQueues.url}\n` : '';
+  return `stack ${s.state} · VIPA ${s.vipa} owned by ${s.vipaOwner ?? 'nobody'} · ${s.dataPlane} data plane\n${sq}${lines.join('\n')}\n`;
 }
 
 /** Builds the program. `onUp` receives the running stack (tests stop it themselves). */

@@ -1,7 +1,11 @@
 /**
  * The dashboard page: one HTML document with inline CSS, plain JS and SVG. It subscribes to
  * `/api/events` (server-sent events) and redraws the topology picture, the route and connection
- * tables and the failover timeline; its buttons call the admin API with the embedded token.
+ * tables, the queue depths of each IMS system and the failover timeline; its buttons call the admin
+ * API with the embedded token.
+ *
+ * Queue depth rows carry `data-ims` and `data-queue` (`input:TRAN` or `hold:OWNER/TPIPE`), their depth
+ * cell `data-role="depth"`, so tests and scripts can find them.
  */
 
 /** The page, with the admin token embedded for same-origin scripts. */
@@ -34,6 +38,8 @@ const PAGE = `<!doctype html>
   svg .box[data-state="stopped"] rect { fill: #e9ecef; }
   svg .box[data-quiesced="true"] rect { stroke: #1c7ed6; stroke-width: 3; stroke-dasharray: 6 3; }
   svg .vipa rect { fill: #e7f5ff; stroke: #1c7ed6; }
+  svg .box[data-kind="redis"] rect { rx: 14; }
+  svg .edge.sq { stroke-dasharray: 4 3; }
   svg .edge { stroke: #8a96a8; stroke-width: 1.2; fill: none; }
   svg .edge.hot { stroke: #2b8a3e; stroke-width: 2.5; }
   table { border-collapse: collapse; width: 100%; }
@@ -49,6 +55,9 @@ const PAGE = `<!doctype html>
   #timeline li[data-kind="distributor"] { color: #1c7ed6; }
   #message { min-height: 1.2em; color: #c92a2a; }
   .scroll { max-height: 18em; overflow: auto; }
+  #queues td.num.busy { font-weight: 600; color: #e67700; }
+  #queues tr.stale td { color: #8a96a8; }
+  #sq-info { margin-bottom: .4em; color: #46505f; }
 </style>
 </head>
 <body>
@@ -65,6 +74,9 @@ const PAGE = `<!doctype html>
   </section>
   <section id="routes-section"><h2>Routes (connections per target)</h2>
     <table id="routes"><thead><tr><th>port</th><th>target</th><th>xcf</th><th>Rdy</th><th>active</th><th>routed</th><th>conn/s</th></tr></thead><tbody></tbody></table>
+  </section>
+  <section id="queues-section"><h2>Queue depths</h2><div id="sq-info"></div>
+    <div class="scroll"><table id="queues"><thead><tr><th>IMS</th><th>queue</th><th>name</th><th>depth</th><th>status</th></tr></thead><tbody></tbody></table></div>
   </section>
   <section id="connections-section"><h2>Connection routing table (VCRT)</h2>
     <div class="scroll"><table id="connections"><thead><tr><th>dest</th><th>client</th><th>target</th></tr></thead><tbody></tbody></table></div>
@@ -133,6 +145,9 @@ const PAGE = `<!doctype html>
     });
     of('zosconnect').forEach(function (b) { var p = pos[b.name]; edge(p.x + W, p.y + H / 2, 520, vipaY + 30, false); });
     of('imsconnect').forEach(function (b) { var p = pos[b.name]; of('ims').forEach(function (i) { var q = pos[i.name]; edge(p.x + W, p.y + H / 2, q.x, q.y + H / 2, false); }); });
+    // The shared-queues Redis under the IMS column, linked to every IMS system.
+    of('redis').forEach(function (b) { pos[b.name] = { x: 900, y: 290 }; });
+    of('redis').forEach(function (r) { var p = pos[r.name]; of('ims').forEach(function (i) { var q = pos[i.name]; root.appendChild(svg('path', { class: 'edge sq', d: 'M' + (q.x + W / 2) + ',' + (q.y + H) + ' L' + (p.x + W / 2) + ',' + p.y })); }); });
     edge(110, vipaY + 30, 150, vipaY + 30, false);
     var client = svg('g', { class: 'vipa' });
     client.appendChild(svg('rect', { x: 10, y: vipaY, width: 100, height: 60, rx: 6 }));
@@ -152,11 +167,11 @@ const PAGE = `<!doctype html>
     s.boxes.forEach(function (b) {
       var p = pos[b.name];
       if (!p) return;
-      var g = svg('g', { class: 'box', 'data-box': b.name, 'data-state': b.state, 'data-quiesced': String(b.quiesced) });
+      var g = svg('g', { class: 'box', 'data-box': b.name, 'data-kind': b.kind, 'data-state': b.state, 'data-quiesced': String(b.quiesced) });
       g.appendChild(svg('rect', { x: p.x, y: p.y, width: W, height: H }));
       g.appendChild(svg('text', { x: p.x + 8, y: p.y + 17 }, b.name + ' · ' + b.kind));
       g.appendChild(svg('text', { x: p.x + 8, y: p.y + 33 }, b.host + ' ' + b.address + (b.protocolPort ? ':' + b.protocolPort : '')));
-      var extra = b.kind === 'distributor' ? (s.vipaOwner === b.name ? 'owns VIPA' : 'backup') : fmt(b.rps) + ' req/s';
+      var extra = b.kind === 'distributor' ? (s.vipaOwner === b.name ? 'owns VIPA' : 'backup') : b.kind === 'redis' ? fmt(b.rps) + ' cmd/s' : fmt(b.rps) + ' req/s';
       g.appendChild(svg('text', { x: p.x + 8, y: p.y + 49 }, b.state + (b.quiesced ? ' (quiesced)' : '') + ' · ' + extra));
       root.appendChild(g);
     });
@@ -175,7 +190,10 @@ const PAGE = `<!doctype html>
       tr.appendChild(el('td', { class: 'num' }, fmt(b.rps)));
       tr.appendChild(el('td', { class: 'num' }, String(b.restarts)));
       var td = el('td');
-      [['kill', 'kill -9'], ['restart', 'restart'], [b.quiesced ? 'resume' : 'quiesce', b.quiesced ? 'resume' : 'quiesce']].forEach(function (a) {
+      var actions = [['kill', 'kill -9'], ['restart', 'restart']];
+      // Every IMS system needs the shared-queues Redis: it has no quiesce.
+      if (b.kind !== 'redis') actions.push([b.quiesced ? 'resume' : 'quiesce', b.quiesced ? 'resume' : 'quiesce']);
+      actions.forEach(function (a) {
         var btn = el('button', { type: 'button', 'data-action': a[0], 'data-box': b.name }, a[1]);
         btn.addEventListener('click', function () { act(b.name, a[0]); });
         td.appendChild(btn);
@@ -204,6 +222,33 @@ const PAGE = `<!doctype html>
     });
   }
 
+  function drawQueues(s) {
+    var info = document.getElementById('sq-info');
+    var sq = s.sharedQueues;
+    info.textContent = sq ? 'shared queues: group ' + sq.group + ' on ' + (sq.box ? sq.box + ' (' + sq.url + ')' : sq.url) + ', lease ' + sq.leaseMs + ' ms' : 'embedded queues: a journal per IMS system';
+    var tb = document.querySelector('#queues tbody');
+    while (tb.firstChild) tb.removeChild(tb.firstChild);
+    s.queues.forEach(function (q) {
+      function row(kind, name, depth, status) {
+        var tr = el('tr', { 'data-ims': q.ims, 'data-queue': kind + ':' + name, class: q.error ? 'stale' : '' });
+        tr.appendChild(el('td', {}, q.ims));
+        tr.appendChild(el('td', {}, kind));
+        tr.appendChild(el('td', {}, name));
+        tr.appendChild(el('td', { class: 'num' + (depth > 0 ? ' busy' : ''), 'data-role': 'depth' }, String(depth)));
+        tr.appendChild(el('td', {}, status));
+        tb.appendChild(tr);
+      }
+      if (q.error) {
+        var tr = el('tr', { 'data-ims': q.ims, 'data-role': 'error', class: 'stale' });
+        tr.appendChild(el('td', {}, q.ims));
+        tr.appendChild(el('td', { colspan: '4' }, q.error));
+        tb.appendChild(tr);
+      }
+      q.input.forEach(function (i) { row('input', i.tran, i.depth, ''); });
+      q.hold.forEach(function (h) { row('hold', h.owner + '/' + h.tpipe, h.depth, h.status); });
+    });
+  }
+
   var seen = {};
   function addTimeline(e) {
     if (seen[e.seq]) return;
@@ -221,6 +266,7 @@ const PAGE = `<!doctype html>
     drawPicture(s);
     drawBoxes(s);
     drawRoutes(s);
+    drawQueues(s);
     s.timeline.forEach(addTimeline);
   }
 

@@ -3,6 +3,7 @@
  * one fresh socket per call (no pooling across box restarts), TCP_NODELAY, a timeout and a body cap.
  */
 import { request } from 'node:http';
+import type { AdminAuth } from './boxes.js';
 import { StackError, StackErrorCode } from './errors.js';
 
 /** Largest response body read (health, stats and metrics are small). */
@@ -64,8 +65,9 @@ function wrap(url: string, e: Error): StackError {
   return e instanceof StackError ? e : new StackError(StackErrorCode.COMMAND, `${url}: ${e.message}`, { cause: e });
 }
 
-/** Authorization header for a box's admin endpoint. */
-export function authHeader(auth: { scheme: 'basic'; user: string; password: string } | { scheme: 'bearer'; token: string }): string {
+/** Authorization header for a box's HTTP admin endpoint. @throws {StackError} `STACK_ERR_BAD_STATE` for Redis AUTH, which is no HTTP header. */
+export function authHeader(auth: AdminAuth): string {
+  if (auth.scheme === 'redis') throw new StackError(StackErrorCode.BAD_STATE, 'a Redis box has no HTTP admin endpoint');
   return auth.scheme === 'basic' ? `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` : `Bearer ${auth.token}`;
 }
 

@@ -10,10 +10,12 @@ import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { HandoffRouter } from '@imsplex/distributor';
-import { binAcceptsHandoffs, binProblem, boxSpecs, PACKAGE_OF, type BoxSpec, type Runtime } from './boxes.js';
-import { configPaths, writeConfigs } from './configs.js';
+import { binAcceptsHandoffs, binProblem, boxSpecs, PACKAGE_OF, redisServerProblem, type BoxSpec, type Runtime } from './boxes.js';
+import { configPaths, redactRedisUrl, redisBoxOf, sharedQueuesUrl, writeConfigs } from './configs.js';
 import { StackError, StackErrorCode } from './errors.js';
 import { authHeader, httpCall, sumRequestCounters } from './http.js';
+import { MAX_QUEUE_ROWS, parseInputDepths, parseTpipeDisplay, type HoldQueueDepth, type InputQueueDepth } from './queue-depths.js';
+import { formatReply, parseInfo, redisCall, redisEndpointOf, RespErrorReply, splitCommandLine, STREAMING_COMMANDS, type RedisEndpoint } from './resp.js';
 import { hostAddress, type BoxDef, type BoxKind, type Topology } from './topology.js';
 
 /** Life-cycle state of a box. */
@@ -82,6 +84,30 @@ export interface ConnectionRow {
   readonly target: string | null;
 }
 
+/** Queue depths of one IMS system (see queue-depths.ts for where they come from). */
+export interface ImsQueues {
+  /** The IMS box. */
+  readonly ims: string;
+  /** When they were read (supervisor clock), or null before the first read. */
+  readonly at: number | null;
+  /** Input queue per transaction (every defined transaction, zero included). */
+  readonly input: readonly InputQueueDepth[];
+  /** Hold queue per tpipe. */
+  readonly hold: readonly HoldQueueDepth[];
+  /** Why the last read failed (the figures are then the previous ones), or null. */
+  readonly error: string | null;
+}
+
+/** The shared-queues set-up, for the dashboard. */
+export interface SharedQueuesStatus {
+  readonly group: string;
+  /** The Redis URL the IMS systems use, password redacted. */
+  readonly url: string;
+  /** The stack's own redis-server box, or null for an external Redis. */
+  readonly box: string | null;
+  readonly leaseMs: number;
+}
+
 /** The whole state, as `GET /api/state` returns it and the dashboard's SSE stream sends it. */
 export interface StackSnapshot {
   readonly now: number;
@@ -95,6 +121,10 @@ export interface StackSnapshot {
   readonly boxes: readonly BoxStatus[];
   readonly routes: readonly RouteStatus[];
   readonly connections: readonly ConnectionRow[];
+  /** Shared message queues across the IMS systems, or null (a journal per IMS). */
+  readonly sharedQueues: SharedQueuesStatus | null;
+  /** Queue depths per IMS system, in box order (only IMS systems that were read at least once, or are up). */
+  readonly queues: readonly ImsQueues[];
   readonly timeline: readonly TimelineEntry[];
 }
 
@@ -132,7 +162,14 @@ interface VdptRow {
   readonly rdy: number;
 }
 
-const START_ORDER: readonly BoxKind[] = ['ims', 'imsconnect', 'zosconnect', 'distributor'];
+const START_ORDER: readonly BoxKind[] = ['redis', 'ims', 'imsconnect', 'zosconnect', 'distributor'];
+
+/**
+ * Signals sent to the whole process group of a Redis box (wrapper and redis-server together): the ones
+ * the wrapper cannot pass on. SIGTERM, SIGINT and SIGHUP go to the wrapper only, which forwards them
+ * once (a second SIGTERM would make redis-server skip its shutdown work).
+ */
+const GROUP_SIGNALS: ReadonlySet<string> = new Set(['SIGKILL', 'SIGSTOP', 'SIGCONT']);
 
 interface Runtime_ {
   readonly spec: BoxSpec;
@@ -178,6 +215,7 @@ export class Supervisor extends EventEmitter {
   readonly #routeRps = new Map<string, number>();
   #vdpt: VdptRow[] = [];
   #connections: ConnectionRow[] = [];
+  readonly #queues = new Map<string, ImsQueues>();
   #stopP: Promise<void> | null = null;
 
   constructor(options: SupervisorOptions) {
@@ -231,6 +269,11 @@ export class Supervisor extends EventEmitter {
       const p = binProblem(k, this.runtime);
       if (p) out.push(`${k}: ${p}`);
     }
+    const redis = redisBoxOf(this.topology);
+    if (redis) {
+      const p = redisServerProblem(redis.server);
+      if (p) out.push(`redis: ${p}`);
+    }
     return out;
   }
 
@@ -258,6 +301,17 @@ export class Supervisor extends EventEmitter {
     for (const w of written.warnings) this.#record('warning', null, w);
     if (this.topology.dataPlane === 'handoff') this.#router = new HandoffRouter();
     this.#record('stack', null, `starting ${this.#boxes.size} boxes (${this.runtime} runtime, ${this.topology.dataPlane} data plane)`);
+    const sq = this.topology.sharedQueues;
+    if (sq?.url) {
+      // An external Redis: find out now, with a clear message, rather than from every IMS's log.
+      try {
+        await redisCall(redisEndpointOf(sq.url), [['PING']], { timeoutMs: 3000 });
+      } catch (e) {
+        this.#state = 'stopped';
+        throw new StackError(StackErrorCode.START_FAILED, `shared queues: the Redis at ${redactRedisUrl(sq.url)} does not answer: ${(e as Error).message}`, { cause: e });
+      }
+    }
+    if (sq) this.#record('stack', null, `shared queues: group ${sq.group} on ${sq.url ? redactRedisUrl(sq.url) : `redis-server ${sq.box}`}`);
     try {
       for (const kind of START_ORDER) {
         const stage = [...this.#boxes.values()].filter((b) => b.spec.def.kind === kind);
@@ -312,7 +366,7 @@ export class Supervisor extends EventEmitter {
     const b = this.#box(name);
     if (!b.child || b.state === 'down' || b.state === 'stopped') throw new StackError(StackErrorCode.BAD_STATE, `${name} is not running (${b.state})`);
     this.#record('kill', name, `${signal} sent to ${name} (pid ${b.child.pid})`, { signal });
-    b.child.kill(signal);
+    this.#signal(b, b.child, signal);
     await this.#waitExit(b, this.#stopGraceMs * 2);
     return this.status(name);
   }
@@ -358,6 +412,8 @@ export class Supervisor extends EventEmitter {
     const running = (kind: BoxKind) => [...this.#boxes.values()].filter((x) => x.spec.def.kind === kind && x.state === 'up');
     const out: string[] = [];
     switch (def.kind) {
+      case 'redis':
+        throw new StackError(StackErrorCode.BAD_STATE, `${def.name} is the shared-queues Redis: it cannot be quiesced (every IMS system needs it); kill or restart it`);
       case 'zosconnect':
       case 'imsconnect': {
         const verb = what === 'quiesce' ? 'QUIESCE' : 'RESUME';
@@ -387,6 +443,7 @@ export class Supervisor extends EventEmitter {
   async command(name: string, text: string): Promise<string[]> {
     const b = this.#box(name);
     if (b.state !== 'up') throw new StackError(StackErrorCode.BAD_STATE, `${name} is ${b.state}`);
+    if (b.spec.def.kind === 'redis') return this.#redisCommand(b, text);
     let r: Awaited<ReturnType<typeof httpCall>>;
     if (b.spec.def.kind === 'zosconnect') {
       // z/OS Connect has no console: its operator surface is the admin REST API (spec zos-connect.md §2.2).
@@ -409,6 +466,37 @@ export class Supervisor extends EventEmitter {
     if (r.status >= 400) throw new StackError(StackErrorCode.COMMAND, `${name} answered ${r.status}: ${lines.join(' ')}`, { details: { status: r.status, lines } });
     this.#record('command', name, `${name}: ${text}`);
     return lines;
+  }
+
+  /** A Redis command line (`INFO keyspace`, `DBSIZE`, `KEYS imsplex:*` …), answered as redis-cli prints it. */
+  async #redisCommand(b: Runtime_, text: string): Promise<string[]> {
+    const args = splitCommandLine(text);
+    if (args.length === 0) throw new StackError(StackErrorCode.BAD_REQUEST, 'the body must be one Redis command');
+    if (STREAMING_COMMANDS.has(args[0]!.toUpperCase())) throw new StackError(StackErrorCode.BAD_REQUEST, `${args[0]!.toUpperCase()} does not answer once; it cannot be sent through the admin API`);
+    const [reply] = await redisCall(this.#redisEndpoint(b), [args], { timeoutMs: 10_000 });
+    this.#record('command', b.spec.def.name, `${b.spec.def.name}: ${args[0]!.toUpperCase()}`);
+    const lines = formatReply(reply ?? null);
+    if (reply instanceof RespErrorReply) throw new StackError(StackErrorCode.COMMAND, `${b.spec.def.name} answered ${reply.message}`, { details: { lines } });
+    return lines;
+  }
+
+  #redisEndpoint(b: Runtime_): RedisEndpoint {
+    const auth = b.spec.auth;
+    const password = auth.scheme === 'redis' ? auth.password : null;
+    return { host: b.spec.address, port: b.spec.protocolPort ?? 0, ...(password ? { password } : {}) };
+  }
+
+  /** Sends a signal to a box: to its process, or for Redis (see {@link GROUP_SIGNALS}) to its process group. */
+  #signal(b: Runtime_, child: ChildProcess, signal: NodeJS.Signals): void {
+    if (b.spec.def.kind === 'redis' && child.pid !== undefined && GROUP_SIGNALS.has(signal)) {
+      try {
+        process.kill(-child.pid, signal);
+        return;
+      } catch {
+        // The group is gone already; fall through to the process itself.
+      }
+    }
+    child.kill(signal);
   }
 
   /** The status of one box. */
@@ -455,6 +543,10 @@ export class Supervisor extends EventEmitter {
       boxes: [...this.#boxes.values()].map((b) => this.#status(b)),
       routes,
       connections: this.#connections.map((c) => ({ ...c, target: targetName(c.port, c.xcf) })),
+      sharedQueues: t.sharedQueues
+        ? { group: t.sharedQueues.group, url: redactRedisUrl(sharedQueuesUrl(t, this.secret) ?? ''), box: t.sharedQueues.box, leaseMs: t.sharedQueues.leaseMs }
+        : null,
+      queues: [...this.#boxes.values()].filter((b) => b.spec.def.kind === 'ims' && this.#queues.has(b.spec.def.name)).map((b) => this.#queues.get(b.spec.def.name)!),
       timeline: this.#timeline.slice(-timelineTail),
     };
   }
@@ -538,6 +630,8 @@ export class Supervisor extends EventEmitter {
         env: { ...process.env, ...spec.env },
         stdio: ['pipe', fd, fd, 'ipc'],
         serialization: 'json',
+        // Redis: the wrapper and redis-server in a process group of their own, so kill -9 reaches both.
+        detached: spec.def.kind === 'redis',
       });
     } finally {
       closeSync(fd);
@@ -553,6 +647,9 @@ export class Supervisor extends EventEmitter {
         b.child = null;
         b.healthy = false;
         const expected = b.expectExit;
+        const q = this.#queues.get(name);
+        // Its depths stay on show, marked as the last ones read.
+        if (q) this.#queues.set(name, { ...q, error: `${name} ${expected ? 'stopped' : 'is down'}; depths as last read` });
         this.#setState(b, expected ? 'stopped' : 'down');
         this.#record('exit', name, `${name} exited (${signal ?? `code ${code}`})${expected ? '' : ' unexpectedly'}`, { code, signal, expected });
         resolve();
@@ -582,19 +679,19 @@ export class Supervisor extends EventEmitter {
         });
       }
       try {
-        const r = await httpCall(b.spec.healthUrl, { timeoutMs: 500 });
-        if (r.status === 200) {
+        const r = await this.#probe(b, 500);
+        if (r.ok) {
           b.healthy = true;
-          b.health = safeJson(r.body);
+          b.health = r.health;
           return;
         }
-        last = `HTTP ${r.status} ${r.body.slice(0, 200)}`;
+        last = r.why;
       } catch (e) {
         last = (e as Error).message;
       }
       await delay(100);
     }
-    child.kill('SIGKILL');
+    this.#signal(b, child, 'SIGKILL');
     throw new StackError(StackErrorCode.START_TIMEOUT, `${name} was not healthy within ${this.topology.startTimeoutMs} ms (last: ${last})`, { details: { box: name, logs: tailLines(b.logPath, 20) } });
   }
 
@@ -603,10 +700,10 @@ export class Supervisor extends EventEmitter {
     if (!child) return;
     b.expectExit = true;
     this.#setState(b, 'stopping');
-    child.kill(signal);
+    this.#signal(b, child, signal);
     const ok = await this.#waitExit(b, this.#stopGraceMs);
     if (!ok && b.child === child) {
-      child.kill('SIGKILL');
+      this.#signal(b, child, 'SIGKILL');
       await this.#waitExit(b, this.#stopGraceMs);
     }
   }
@@ -668,14 +765,53 @@ export class Supervisor extends EventEmitter {
         .filter((b) => b.state === 'up')
         .map(async (b) => {
           try {
-            const r = await httpCall(b.spec.healthUrl, { timeoutMs: Math.max(200, this.#healthIntervalMs) });
-            b.healthy = r.status === 200;
-            b.health = safeJson(r.body);
+            const r = await this.#probe(b, Math.max(200, this.#healthIntervalMs));
+            b.healthy = r.ok;
+            b.health = r.health;
           } catch {
             b.healthy = false;
           }
         }),
     );
+  }
+
+  /**
+   * One health probe: `GET /health` (200 = healthy) for the imsplex boxes; for Redis, AUTH + PING +
+   * INFO on its port (PONG = healthy), with a few INFO fields as the health document.
+   */
+  async #probe(b: Runtime_, timeoutMs: number): Promise<{ ok: boolean; health: unknown; why: string }> {
+    if (b.spec.def.kind === 'redis') {
+      const [pong, info] = await redisCall(this.#redisEndpoint(b), [['PING'], ['INFO']], { timeoutMs });
+      if (pong !== 'PONG') return { ok: false, health: null, why: `PING answered ${formatReply(pong ?? null).join(' ')}` };
+      return { ok: true, health: redisHealth(typeof info === 'string' ? parseInfo(info) : {}), why: '' };
+    }
+    const r = await httpCall(b.spec.healthUrl, { timeoutMs });
+    return { ok: r.status === 200, health: safeJson(r.body), why: `HTTP ${r.status} ${r.body.slice(0, 200)}` };
+  }
+
+  /**
+   * Reads an IMS system's queue depths: input queues from the metrics just fetched, hold queues from
+   * `/DIS TPIPE` (sent straight to its admin port: a poll, not an operator command for the timeline).
+   */
+  async #readQueues(b: Runtime_, metrics: string | null, now: number): Promise<void> {
+    const name = b.spec.def.name;
+    const prev = this.#queues.get(name);
+    let hold: readonly HoldQueueDepth[] | null = null;
+    let error: string | null = metrics === null ? 'no metrics' : null;
+    try {
+      const r = await httpCall(`${b.spec.adminUrl}/command`, { method: 'POST', headers: { authorization: authHeader(b.spec.auth), 'content-type': 'text/plain' }, body: '/DIS TPIPE', timeoutMs: 1000 });
+      if (r.status === 200) hold = parseTpipeDisplay(r.body.split('\n'), MAX_QUEUE_ROWS);
+      else error = `/DIS TPIPE answered HTTP ${r.status}`;
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    this.#queues.set(name, {
+      ims: name,
+      at: error === null ? now : (prev?.at ?? null),
+      input: metrics !== null ? parseInputDepths(metrics, MAX_QUEUE_ROWS) : (prev?.input ?? []),
+      hold: hold ?? prev?.hold ?? [],
+      error,
+    });
   }
 
   async #pollStats(): Promise<void> {
@@ -687,17 +823,33 @@ export class Supervisor extends EventEmitter {
       [...this.#boxes.values()]
         .filter((b) => b.state === 'up')
         .map(async (b) => {
+          const count = (total: number): void => {
+            b.rps = b.lastRequests !== null && dt > 0 ? Math.max(0, total - b.lastRequests) / dt : 0;
+            b.lastRequests = total;
+            b.requests = total;
+          };
+          if (b.spec.def.kind === 'redis') {
+            // Requests of a Redis: the commands it processed (IMS queue traffic, lease heartbeats, polls).
+            try {
+              const [info] = await redisCall(this.#redisEndpoint(b), [['INFO', 'stats']], { timeoutMs: 1000 });
+              const n = Number(typeof info === 'string' ? parseInfo(info).total_commands_processed : NaN);
+              if (Number.isFinite(n)) count(n);
+            } catch {
+              // A box that does not answer shows its last figures.
+            }
+            return;
+          }
+          let metrics: string | null = null;
           try {
             const m = await httpCall(`${b.spec.adminUrl}/metrics`, { timeoutMs: 1000 });
             if (m.status === 200) {
-              const total = sumRequestCounters(m.body);
-              b.rps = b.lastRequests !== null && dt > 0 ? Math.max(0, total - b.lastRequests) / dt : 0;
-              b.lastRequests = total;
-              b.requests = total;
+              metrics = m.body;
+              count(sumRequestCounters(m.body));
             }
           } catch {
             // A box that does not answer shows its last figures.
           }
+          if (b.spec.def.kind === 'ims') await this.#readQueues(b, metrics, now);
           if (b.spec.def.kind !== 'distributor') return;
           try {
             const s = await httpCall(`${b.spec.adminUrl}/stats`, { timeoutMs: 1000, headers: { authorization: authHeader(b.spec.auth) } });
@@ -762,6 +914,23 @@ export function tailLines(path: string, n: number): string[] {
   }
 }
 
+/** The health document of a Redis box: a few INFO fields (`pid` is redis-server's own process id). */
+function redisHealth(info: Record<string, string>): Record<string, unknown> {
+  const num = (k: string): number | null => (info[k] !== undefined && Number.isFinite(Number(info[k])) ? Number(info[k]) : null);
+  const keys = Object.entries(info)
+    .filter(([k]) => /^db\d+$/.test(k))
+    .reduce((n, [, v]) => n + Number(/keys=(\d+)/.exec(v)?.[1] ?? 0), 0);
+  return {
+    status: 'UP',
+    version: info.redis_version ?? null,
+    pid: num('process_id'),
+    clients: num('connected_clients'),
+    usedMemory: info.used_memory_human ?? null,
+    aof: info.aof_enabled === '1',
+    keys,
+  };
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -778,7 +947,10 @@ function delay(ms: number): Promise<void> {
 export function endpoints(t: Topology): Array<{ name: string; url: string }> {
   const out: Array<{ name: string; url: string }> = [];
   for (const d of t.distributes) out.push({ name: d.targets === 'zosconnect' ? 'REST (VIPA → z/OS Connect)' : 'IMS Connect (VIPA)', url: d.targets === 'zosconnect' ? `http://${t.vipa}:${d.port}` : `tcp://${t.vipa}:${d.port}` });
-  for (const b of t.boxes) out.push({ name: `${b.kind} ${b.name} admin`, url: `http://${hostAddress(t, b.host)}:${b.adminPort}` });
+  for (const b of t.boxes) {
+    if (b.kind === 'redis') out.push({ name: `redis ${b.name} (shared queues)`, url: `redis://${hostAddress(t, b.host)}:${b.port}` });
+    else out.push({ name: `${b.kind} ${b.name} admin`, url: `http://${hostAddress(t, b.host)}:${b.adminPort}` });
+  }
   return out;
 }
 

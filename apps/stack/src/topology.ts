@@ -20,9 +20,11 @@
  * | `[ims NAME]` | host, [otma-port = 7200], [admin-port = 7250] — NAME is the IMSID and OTMA member |
  * | `[imsconnect NAME]` | host, [port = 5801], [admin-port = 7300], [datastores = IMS1 IMS2 … (every IMS)], [maxsoc = 200] — NAME is the HWS ID |
  * | `[zosconnect NAME]` | host, [port = 5595], [admin-port = 7400], [datastore = first IMS] |
+ * | `[sharedq]` | [group = SQGRP1], [lease = 10000 ms], and either url = redis://127.x.y.z:port[/db] (a Redis of your own) or the stack's own redis-server: [name = REDIS], [host = first host], [port = 6379], [fsync = always\|everysec\|no (everysec)], [server = redis-server] |
  *
  * Every problem is reported at once as `file:line: key: message` in one {@link TopologyError}.
  */
+import { checkRedisUrl } from '@imsplex/ims';
 import { TopologyError, type TopologyProblem } from './errors.js';
 
 /** Distribution methods the distributor accepts (`DISTMETHOD`). */
@@ -30,7 +32,7 @@ export const DIST_METHODS = ['BASEWLM', 'SERVERWLM', 'ROUNDROBIN', 'WEIGHTEDACTI
 export type DistMethod = (typeof DIST_METHODS)[number];
 
 /** The kinds of box a topology can hold. */
-export type BoxKind = 'distributor' | 'ims' | 'imsconnect' | 'zosconnect';
+export type BoxKind = 'distributor' | 'ims' | 'imsconnect' | 'zosconnect' | 'redis';
 
 /** One LPAR: a loopback address. */
 export interface HostDef {
@@ -83,8 +85,41 @@ export interface ZosConnectDef extends BoxBase {
   readonly datastore: string;
 }
 
+/**
+ * The stack's own redis-server holding the shared message queues (the Coupling Facility's place in a
+ * real sysplex). It has no admin port of its own: `adminPort` equals `port`, where it answers PING/INFO.
+ */
+export interface RedisDef extends BoxBase {
+  readonly kind: 'redis';
+  readonly port: number;
+  /** `appendfsync` of its append-only file. */
+  readonly fsync: RedisFsync;
+  /** The redis-server executable (a path, or a name looked up on PATH). */
+  readonly server: string;
+}
+
+/** `appendfsync` policies of redis-server. */
+export const REDIS_FSYNC = ['always', 'everysec', 'no'] as const;
+export type RedisFsync = (typeof REDIS_FSYNC)[number];
+
 /** Any box. */
-export type BoxDef = DistributorDef | ImsDef | ImsConnectDef | ZosConnectDef;
+export type BoxDef = DistributorDef | ImsDef | ImsConnectDef | ZosConnectDef | RedisDef;
+
+/**
+ * Shared message queues (`[sharedq]`): every IMS system of the topology gets a `SHAREDQ` statement
+ * with this group, on either an external Redis (`url`) or the stack's own redis-server box (`box`).
+ */
+export interface SharedQueuesDef {
+  /** Shared-queues group name (IMS's SHAREDQ GROUP=). */
+  readonly group: string;
+  /** Member lease in ms (IMS's SHAREDQ LEASE=). */
+  readonly leaseMs: number;
+  /** The Redis to use, or null when the stack runs its own redis-server (`box`). */
+  readonly url: string | null;
+  /** Name of the stack's redis-server box, or null with an external `url`. */
+  readonly box: string | null;
+  readonly line: number;
+}
 
 /** A validated topology. */
 export interface Topology {
@@ -96,8 +131,10 @@ export interface Topology {
   readonly hosts: readonly HostDef[];
   readonly vipa: string;
   readonly distributes: readonly DistributeDef[];
-  /** Every box, in start order: IMS systems, IMS Connects, z/OS Connects, distributors. */
+  /** Every box, in start order: the shared-queues Redis, IMS systems, IMS Connects, z/OS Connects, distributors. */
   readonly boxes: readonly BoxDef[];
+  /** Shared message queues across the IMS systems, or null for embedded queues (a journal per IMS). */
+  readonly sharedQueues: SharedQueuesDef | null;
   /** True when every host was mapped onto 127.0.0.1 (see {@link toSingleHost}). */
   readonly singleHost: boolean;
 }
@@ -115,6 +152,21 @@ export const DEFAULT_PORTS = Object.freeze({
   imsConnect: 5801,
   /** z/OS Connect's HTTP port in IBM's sample. */
   zosConnect: 5595,
+  /** Redis's own default port, for the stack's shared-queues redis-server. */
+  redis: 6379,
+});
+
+/** Defaults of `[sharedq]`. */
+export const SHAREDQ_DEFAULTS = Object.freeze({
+  /** [INF] IBM's samples name shared-queues groups freely; SQGRP1 follows XCFGRP1's pattern. */
+  group: 'SQGRP1',
+  /** The IMS engine's own default LEASE (packages/ims config.ts). */
+  leaseMs: 10_000,
+  /** Box name of the stack's redis-server. */
+  name: 'REDIS',
+  /** everysec: at most a second of queue changes lost if the machine (not the process) fails. */
+  fsync: 'everysec' as RedisFsync,
+  server: 'redis-server',
 });
 
 /**
@@ -208,6 +260,7 @@ const SECTION_KEYS: Readonly<Record<string, readonly string[]>> = {
   ims: ['host', 'otma-port', 'admin-port'],
   imsconnect: ['host', 'port', 'admin-port', 'datastores', 'maxsoc'],
   zosconnect: ['host', 'port', 'admin-port', 'datastore'],
+  sharedq: ['group', 'lease', 'url', 'name', 'host', 'port', 'fsync', 'server'],
 };
 const NAMED = new Set(['host', 'distribute', 'distributor', 'ims', 'imsconnect', 'zosconnect']);
 
@@ -439,6 +492,10 @@ export function parseTopology(text: string, file = 'topology'): Topology {
     }
   }
 
+  // [sharedq]
+  const sq = parseSharedQueues(sections, hosts, imsList.length, report, { get, int, port, hostOf, boxName });
+  const redisBoxes: RedisDef[] = sq?.redis ? [sq.redis] : [];
+
   // Cross-checks.
   const imsNames = new Set(imsList.map((i) => i.name));
   // datastores defaults to every IMS of the topology.
@@ -456,7 +513,7 @@ export function parseTopology(text: string, file = 'topology'): Topology {
     if (!imsNames.has(z.datastore)) report(e?.line ?? z.line, 'datastore', `names unknown IMS "${z.datastore}"`);
     return z;
   });
-  const all: BoxDef[] = [...imsList, ...icons, ...zconsFixed, ...distributors];
+  const all: BoxDef[] = [...redisBoxes, ...imsList, ...icons, ...zconsFixed, ...distributors];
   const seen = new Map<string, BoxDef>();
   for (const b of all) {
     const prev = seen.get(b.name);
@@ -473,11 +530,76 @@ export function parseTopology(text: string, file = 'topology'): Topology {
   checkPortClashes(all, hosts, vipa, distributes, dashboard, file, report);
 
   if (problems.length > 0) throw new TopologyError([...problems].sort((a, b) => a.line - b.line));
-  return Object.freeze({ file, dataDir, dashboard, dataPlane, startTimeoutMs, hosts, vipa, distributes, boxes: all, singleHost: false });
+  return Object.freeze({ file, dataDir, dashboard, dataPlane, startTimeoutMs, hosts, vipa, distributes, boxes: all, sharedQueues: sq?.def ?? null, singleHost: false });
+}
+
+interface ParseTools {
+  get(s: Section, key: string): Entry | undefined;
+  int(s: Section, key: string, min: number, max: number, dflt: number): number;
+  port(s: Section, key: string, dflt: number): number;
+  hostOf(s: Section): string;
+  boxName(s: Section): string;
+}
+
+const MANAGED_ONLY = ['name', 'host', 'port', 'fsync', 'server'] as const;
+
+/** `[sharedq]`: the group, and an external Redis (`url`) or the stack's own redis-server box. */
+function parseSharedQueues(
+  sections: readonly Section[],
+  hosts: readonly HostDef[],
+  imsCount: number,
+  report: (line: number, key: string, message: string) => void,
+  tools: ParseTools,
+): { def: SharedQueuesDef; redis: RedisDef | null } | null {
+  const s = sections.find((x) => x.kind === 'sharedq');
+  if (!s) return null;
+  const { get, int } = tools;
+  if (imsCount === 0) report(s.line, '[sharedq]', 'no [ims] box is defined: shared queues are shared by IMS systems');
+  let group: string = SHAREDQ_DEFAULTS.group;
+  const g = get(s, 'group');
+  if (g) {
+    if (!NAME.test(g.value.toUpperCase())) report(g.line, 'group', `must be 1-8 characters of A-Z, 0-9, @, #, $ (not starting with a digit), got "${g.value}"`);
+    else group = g.value.toUpperCase();
+  }
+  // [INF] The IMS engine accepts LEASE=100..3600000 ms (packages/ims config.ts); the same bounds here.
+  const leaseMs = int(s, 'lease', 100, 3_600_000, SHAREDQ_DEFAULTS.leaseMs);
+  const u = get(s, 'url');
+  if (u) {
+    for (const k of MANAGED_ONLY) {
+      const e = get(s, k);
+      if (e) report(e.line, k, 'applies only to the stack\'s own redis-server; remove it, or remove url to have the stack run one');
+    }
+    const checked = checkRedisUrl(u.value);
+    if ('error' in checked) report(u.line, 'url', checked.error);
+    return { def: { group, leaseMs, url: 'url' in checked ? checked.url : u.value, box: null, line: s.line }, redis: null };
+  }
+  // The stack's own redis-server.
+  const n = get(s, 'name');
+  const name = n ? n.value.toUpperCase() : SHAREDQ_DEFAULTS.name;
+  if (n && !NAME.test(name)) report(n.line, 'name', `must be 1-8 characters of A-Z, 0-9, @, #, $ (not starting with a digit), got "${n.value}"`);
+  const h = get(s, 'host');
+  const host = h ? tools.hostOf(s) : (hosts[0]?.name ?? '');
+  const f = get(s, 'fsync');
+  let fsync: RedisFsync = SHAREDQ_DEFAULTS.fsync;
+  if (f) {
+    if (!(REDIS_FSYNC as readonly string[]).includes(f.value)) report(f.line, 'fsync', `must be one of ${REDIS_FSYNC.join(', ')}, got "${f.value}"`);
+    else fsync = f.value as RedisFsync;
+  }
+  const sv = get(s, 'server');
+  let server: string = SHAREDQ_DEFAULTS.server;
+  if (sv) {
+    if (sv.value === '' || /\s/.test(sv.value)) report(sv.line, 'server', `must be one executable path or name, got "${sv.value}"`);
+    else server = sv.value;
+  }
+  const port = tools.port(s, 'port', DEFAULT_PORTS.redis);
+  const redis: RedisDef = { kind: 'redis', name, host, port, adminPort: port, fsync, server, line: s.line };
+  return { def: { group, leaseMs, url: null, box: name, line: s.line }, redis };
 }
 
 /** Every (address, port) a box binds, for clash detection and for the dashboard. */
 export function boxBinds(b: BoxDef, hostAddress: string): Array<{ address: string; port: number; what: string }> {
+  // redis-server answers PING/INFO on its one port.
+  if (b.kind === 'redis') return [{ address: hostAddress, port: b.port, what: 'port' }];
   const out = [{ address: hostAddress, port: b.adminPort, what: 'admin-port' }];
   switch (b.kind) {
     case 'distributor':
@@ -512,7 +634,10 @@ function checkPortClashes(
   };
   claim(dashboard.host, dashboard.port, 'the dashboard', 1, 'dashboard');
   for (const d of distributes) if (vipa) claim(vipa, d.port, `the VIPA port ${d.port}`, d.line, 'port');
-  for (const b of boxes) {
+  // The Redis box starts first but its [sharedq] section is usually written last: it claims last, so a
+  // clash is reported on its own line.
+  const ordered = [...boxes.filter((b) => b.kind !== 'redis'), ...boxes.filter((b) => b.kind === 'redis')];
+  for (const b of ordered) {
     const h = hosts.find((x) => x.name === b.host);
     if (!h) continue;
     for (const bind of boxBinds(b, h.address)) claim(bind.address, bind.port, `${b.kind} ${b.name} (${bind.what})`, b.line, bind.what);
@@ -547,6 +672,10 @@ export function toSingleHost(t: Topology): SingleHostMapping {
         break;
       case 'ims':
         boxes.push({ ...b, adminPort: b.adminPort + o, otmaPort: b.otmaPort + o });
+        break;
+      case 'redis':
+        boxes.push({ ...b, adminPort: b.port + o, port: b.port + o });
+        notes.push(`redis ${b.name} (shared queues) listens on 127.0.0.1:${b.port + o} instead of ${t.hosts.find((h) => h.name === b.host)?.address}:${b.port}`);
         break;
       case 'imsconnect':
       case 'zosconnect':

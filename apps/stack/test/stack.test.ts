@@ -1,6 +1,6 @@
 /**
- * The supervisor with real boxes (the distributor and IMS Connect bins from their TypeScript sources),
- * its CLI and its dashboard in headless Chromium.
+ * The supervisor with real boxes (IMS, IMS Connect and distributor bins from their TypeScript sources),
+ * its CLI and its dashboard in headless Chromium, queue depths included.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,8 @@ import { alive, miniTopology, waitTimeline } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imsplex-stack-'));
 const file = join(dir, 'mini.topology');
-writeFileSync(file, miniTopology(join(dir, 'data')));
+// One IMS (embedded queues) behind both IMS Connects, for the dashboard's queue depths.
+writeFileSync(file, miniTopology(join(dir, 'data'), 15801, { ims: true }));
 let sup: Supervisor;
 let dash: Dashboard;
 let out = '';
@@ -63,10 +64,12 @@ describe('imsplex-stack up', () => {
     expect(out).toMatch(/dashboard {6}http:\/\/127\.0\.0\.1:\d+/);
     const s = sup.snapshot();
     expect(s.state).toBe('running');
-    expect(s.boxes.map((b) => `${b.name}:${b.state}`)).toEqual(['HWS1:up', 'HWS2:up', 'SD1:up', 'SD2:up']);
+    expect(s.boxes.map((b) => `${b.name}:${b.state}`)).toEqual(['IMS1:up', 'HWS1:up', 'HWS2:up', 'SD1:up', 'SD2:up']);
+    expect(s.sharedQueues).toBeNull();
     expect(s.vipaOwner).toBe('SD1');
     expect(existsSync(join(dir, 'data', 'supervisor.json'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'imsconnect', 'HWSCFG.HWS1'))).toBe(true);
+    expect(existsSync(join(dir, 'data', 'ims', 'IMS1', 'IMS.DEF'))).toBe(true);
     expect(existsSync(join(dir, 'data', 'logs', 'SD1.log'))).toBe(true);
   });
 
@@ -151,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`dashboard in headless Chromium${existsSy
       await box('HWS2').and(page.locator('[data-state="up"]')).waitFor({ timeout: 15_000 });
       expect(await page.locator('svg g.vipa text', { hasText: 'owner: SD1' }).count()).toBe(1);
       expect(await page.locator('#routes tbody tr').count()).toBe(2);
-      expect(await page.locator('#boxes tbody tr').count()).toBe(4);
+      expect(await page.locator('#boxes tbody tr').count()).toBe(5);
       await page.locator('button[data-action="kill"][data-box="HWS2"]').click();
       await page.locator('svg g.box[data-box="HWS2"][data-state="down"]').waitFor({ timeout: 15_000 });
       await page.locator('#timeline li[data-kind="exit"]', { hasText: 'HWS2 exited (SIGKILL) unexpectedly' }).waitFor({ timeout: 15_000 });
@@ -162,6 +165,31 @@ describe.skipIf(!existsSync(CHROMIUM))(`dashboard in headless Chromium${existsSy
       await page.locator('svg g.box[data-box="HWS1"][data-quiesced="true"]').waitFor({ timeout: 15_000 });
       await page.locator('button[data-action="resume"][data-box="HWS1"]').click();
       await page.locator('svg g.box[data-box="HWS1"][data-quiesced="false"]').waitFor({ timeout: 15_000 });
+      // Queue depths, live: input queues per transaction from IMS1's metrics; CM0 send-only output with
+      // no consumer appears on its tpipe's hold queue, and RESUME TPIPE empties it again.
+      await expect.poll(() => page.locator('#sq-info').textContent(), { timeout: 15_000 }).toBe('embedded queues: a journal per IMS system');
+      const depth = (queue: string) => page.locator(`#queues tr[data-ims="IMS1"][data-queue="${queue}"] td[data-role="depth"]`);
+      await depth('input:ECHO').waitFor({ timeout: 15_000 });
+      expect(await depth('input:ECHO').textContent()).toBe('0');
+      expect(await depth('input:IVTNO').textContent()).toBe('0');
+      const hws1 = { host: '127.0.9.1', port: 15801, datastore: 'IMS1', clientId: 'DASHTP01', maxConnections: 1, responseTimeout: 10_000 };
+      const sender = createClient(hws1);
+      try {
+        await sender.sendOnly({ trancode: 'ECHO', data: 'HELD 1', mode: 'ack' });
+        await sender.sendOnly({ trancode: 'ECHO', data: 'HELD 2', mode: 'ack' });
+      } finally {
+        await sender.close();
+      }
+      await expect.poll(() => depth('hold:HWS1/DASHTP01').textContent(), { timeout: 15_000 }).toBe('2');
+      const receiver = createClient(hws1);
+      const texts: string[] = [];
+      try {
+        for await (const m of receiver.resumeTpipe({ mode: 'no-auto', timer: 300 })) texts.push(m.text);
+      } finally {
+        await receiver.close();
+      }
+      expect(texts).toEqual(['ECHO    HELD 1', 'ECHO    HELD 2']);
+      await expect.poll(() => depth('hold:HWS1/DASHTP01').textContent(), { timeout: 15_000 }).toBe('0');
       // Mutations need the token the page carries: a bare request is refused.
       const status = await page.evaluate(async () => (await fetch('/api/boxes/HWS1/kill', { method: 'POST' })).status);
       expect(status).toBe(401);
