@@ -8,13 +8,15 @@
  *
  *   tsx --conditions=@imsplex/source bench/codec.bench.ts
  *
- * Reply half: `bench/reply.bench.ts` (two data segments + CSM) is run at the end of this file.
+ * Reply half: `bench/reply.bench.ts` (two data segments + CSM) and the stream readers
+ * (`bench/framer.bench.ts`) are run at the end of this file.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { CP037 } from '../src/ebcdic.js';
 import { SAMPL1_EXIT } from '../src/exits.js';
 import type { Irm, SampleUserPart } from '../src/irm.js';
 import { buildRequest, decodeRequest, encodeRequest, type ImsRequest } from '../src/request.js';
+import { compare, report } from './harness.js';
 
 const REQUEST = buildRequest({
   clientId: 'CLIENT01',
@@ -138,52 +140,9 @@ function baselineEncode(r: ImsRequest): Uint8Array {
   return out;
 }
 
-// ---------------------------------------------------------------------------------------------------
-// Harness: warm-up, several timed rounds, median
-// ---------------------------------------------------------------------------------------------------
+// Harness: bench/harness.ts (warm-up, paired rounds, medians).
 
 let sink = 0;
-
-function opsPerSecond(fn: () => void, ms: number): number {
-  let n = 0;
-  const batch = 2000;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < batch; i++) fn();
-    n += batch;
-    t = performance.now();
-  }
-  return (n / (t - t0)) * 1000;
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-function compare(ours: () => void, baseline: () => void, rounds = 15, ms = 120): { ours: number; base: number; ratio: number } {
-  for (let i = 0; i < 50_000; i++) {
-    ours();
-    baseline();
-  }
-  const o: number[] = [];
-  const b: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    // alternate the order so drift on a shared machine hits both sides alike
-    if (r % 2 === 0) {
-      b.push(opsPerSecond(baseline, ms));
-      o.push(opsPerSecond(ours, ms));
-    } else {
-      o.push(opsPerSecond(ours, ms));
-      b.push(opsPerSecond(baseline, ms));
-    }
-  }
-  // The ratio is the median of the per-round ratios: each round times both sides back to back, so
-  // load from other processes on this shared 2-core machine cancels out of each pair.
-  return { ours: median(o), base: median(b), ratio: median(o.map((v, i) => v / b[i]!)) };
-}
 
 // Both paths must agree before they are timed.
 {
@@ -220,21 +179,20 @@ const rows = [
   },
 ];
 
-const GOAL = 0.8;
-console.log(`request codec (${BYTES.length}-byte message), median of 15 paired rounds × 120 ms after warm-up`);
-console.log('| case | @imsplex/codec | hand-written DataView | ratio | goal |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) {
-  const ratio = r.ratio;
-  console.log(`| ${r.case} | ${Math.round(r.ours).toLocaleString('en-US')} msg/s | ${Math.round(r.base).toLocaleString('en-US')} msg/s | ${ratio.toFixed(2)}x | ≥ ${GOAL}x ${ratio >= GOAL ? 'ok' : 'MISSED'} |`);
-}
-for (const r of rows) {
-  console.log(
-    `@@bench ${JSON.stringify({ suite: 'codec/request', case: r.case, value: Math.round(r.ours), unit: 'msg/s', baseline: 'hand-written DataView', baselineValue: Math.round(r.base), ratio: Number(r.ratio.toFixed(3)), goal: GOAL })}`,
-  );
-}
+report({
+  title: `request codec (${BYTES.length}-byte message), median of 15 paired rounds × 120 ms after warm-up`,
+  suite: 'codec/request',
+  unit: 'msg/s',
+  baseline: 'hand-written DataView',
+  goal: 0.8,
+  rows,
+});
 if (sink === 42) console.log('');
 
 // ---- reply half (helper B's file): two data segments + CSM ----
 console.log('');
 await import('./reply.bench.js');
+
+// ---- stream readers: request, reply and XCF framing ----
+console.log('');
+await import('./framer.bench.js');

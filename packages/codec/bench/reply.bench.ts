@@ -1,11 +1,12 @@
 /**
  * Reply codec throughput: `decodeReply` / `encodeReply` for a SAMPL1 reply of two data segments + CSM,
- * next to a minimal hand-written DataView reader/writer of the same reply, measured in the same run.
- * Prints a table and one `@@bench {json}` line per row (collected by the root `pnpm bench`).
+ * next to a minimal hand-written DataView reader/writer of the same reply, measured in the same run
+ * (paired rounds, medians: bench/harness.ts). Prints a table and one `@@bench {json}` line per row (collected by the root `pnpm bench`).
  *
  *   tsx --conditions=@imsplex/source bench/reply.bench.ts
  */
 import { type ImsReply, decodeReply, encodeReply } from '../src/reply.js';
+import { compare, report } from './harness.js';
 
 const SEG1 = new Uint8Array(80).fill(0xc1);
 const SEG2 = new Uint8Array(120).fill(0xc2);
@@ -34,6 +35,21 @@ function baselineDecode(b: Uint8Array): { segments: Uint8Array[]; csm: { flags: 
   throw new Error('no CSM');
 }
 
+const RSM_REPLY: ImsReply = { kind: 'status', rsm: { flags: 0, racfOrOtmaReason: 0, returnCode: 8, reasonCode: 72 } };
+const RSM_ID = Uint8Array.of(0x5c, 0xd9, 0xc5, 0xd8, 0xe2, 0xe3, 0xe2, 0x5c);
+
+/** Baseline RSM writer: LLLL + the 20-byte RSM. */
+function baselineEncodeRsm(returnCode: number, reasonCode: number): Uint8Array {
+  const out = new Uint8Array(24);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, 24);
+  dv.setUint16(4, 20);
+  out.set(RSM_ID, 8);
+  dv.setUint32(16, returnCode);
+  dv.setUint32(20, reasonCode);
+  return out;
+}
+
 /** Baseline writer: one allocation, DataView for the lengths. */
 function baselineEncode(segments: Uint8Array[], flags: number, level: number): Uint8Array {
   let size = 4 + 12;
@@ -57,35 +73,6 @@ function baselineEncode(segments: Uint8Array[], flags: number, level: number): U
 
 let sink = 0;
 
-/** Operations per second of `fn`, best of `rounds` time-boxed runs. */
-function measure(fn: () => void, ms: number): number {
-  let n = 0;
-  const batch = 1000;
-  const t0 = performance.now();
-  let t = t0;
-  while (t - t0 < ms) {
-    for (let i = 0; i < batch; i++) fn();
-    n += batch;
-    t = performance.now();
-  }
-  return (n / (t - t0)) * 1000;
-}
-
-function compare(name: string, ours: () => void, baseline: () => void, rounds = 5, ms = 300): { ours: number; base: number } {
-  for (let i = 0; i < 20000; i++) {
-    ours();
-    baseline();
-  }
-  let bestOurs = 0;
-  let bestBase = 0;
-  for (let r = 0; r < rounds; r++) {
-    bestBase = Math.max(bestBase, measure(baseline, ms));
-    bestOurs = Math.max(bestOurs, measure(ours, ms));
-  }
-  void name;
-  return { ours: bestOurs, base: bestBase };
-}
-
 // Sanity: both paths produce the same bytes and values.
 {
   const ours = decodeReply(BYTES, { llll: true });
@@ -94,13 +81,15 @@ function compare(name: string, ours: () => void, baseline: () => void, rounds = 
   const e1 = encodeReply(REPLY, { llll: true });
   const e2 = baselineEncode([SEG1, SEG2], 0x10, 2);
   if (e1.length !== e2.length || e1.some((v, i) => v !== e2[i])) throw new Error('encoders disagree');
+  const r1 = encodeReply(RSM_REPLY, { llll: true });
+  const r2 = baselineEncodeRsm(8, 72);
+  if (r1.length !== r2.length || r1.some((v, i) => v !== r2[i])) throw new Error('RSM encoders disagree');
 }
 
 const rows = [
   {
     case: 'decode SAMPL1 2 segments + CSM',
     ...compare(
-      'decode',
       () => {
         const r = decodeReply(BYTES, { llll: true });
         sink += r.kind === 'data' ? r.segments.length : 0;
@@ -113,7 +102,6 @@ const rows = [
   {
     case: 'encode SAMPL1 2 segments + CSM',
     ...compare(
-      'encode',
       () => {
         sink += encodeReply(REPLY, { llll: true }).length;
       },
@@ -122,19 +110,25 @@ const rows = [
       },
     ),
   },
+  {
+    case: 'encode SAMPL1 RSM (NFNDDST)',
+    ...compare(
+      () => {
+        sink += encodeReply(RSM_REPLY, { llll: true }).length;
+      },
+      () => {
+        sink += baselineEncodeRsm(8, 72).length;
+      },
+    ),
+  },
 ];
 
-const GOAL = 0.8;
-console.log(`reply codec (${BYTES.length}-byte reply), best of 5 × 300 ms`);
-console.log('| case | @imsplex/codec | hand-written DataView | ratio | goal |');
-console.log('|---|---|---|---|---|');
-for (const r of rows) {
-  const ratio = r.ours / r.base;
-  console.log(`| ${r.case} | ${Math.round(r.ours).toLocaleString('en-US')} replies/s | ${Math.round(r.base).toLocaleString('en-US')} replies/s | ${ratio.toFixed(2)}x | ≥ ${GOAL}x ${ratio >= GOAL ? 'ok' : 'MISSED'} |`);
-}
-for (const r of rows) {
-  console.log(
-    `@@bench ${JSON.stringify({ suite: 'codec/reply', case: r.case, value: Math.round(r.ours), unit: 'replies/s', baseline: 'hand-written DataView', baselineValue: Math.round(r.base), ratio: Number((r.ours / r.base).toFixed(3)), goal: GOAL })}`,
-  );
-}
+report({
+  title: `reply codec (${BYTES.length}-byte reply), median of 15 paired rounds × 120 ms after warm-up`,
+  suite: 'codec/reply',
+  unit: 'replies/s',
+  baseline: 'hand-written DataView',
+  goal: 0.8,
+  rows,
+});
 if (sink === 42) console.log('');

@@ -99,7 +99,46 @@ describe('IMS Connect Extensions and OTMA sense codes', () => {
     expect(OtmaSenseCode.COMMAND_ON_SYNCHRONIZED_TPIPE).toBe(0x23);
     expect(OtmaSenseCode.RESUME_TPIPE_TIMING).toBe(0x28);
     expect(OtmaSenseCode.TWO_PHASE_COMMIT_UNSUPPORTED).toBe(0x2e);
-    expect(Object.keys(OTMA_SENSE_CODES)).toHaveLength(5);
+    // 5 IBM-documented (one UNV) + 8 imsplex values for NAKs IBM gives no code for
+    expect(Object.keys(OTMA_SENSE_CODES)).toHaveLength(13);
+  });
+  it('carry the values the IMS engine and IMS Connect use where IBM gives none, tagged INF', () => {
+    expect({
+      PROTOCOL_ERROR: OtmaSenseCode.PROTOCOL_ERROR,
+      TPIPE_BUSY: OtmaSenseCode.TPIPE_BUSY,
+      TPIPE_LIMIT: OtmaSenseCode.TPIPE_LIMIT,
+      CONVERSATION_NEEDS_CM1: OtmaSenseCode.CONVERSATION_NEEDS_CM1,
+      CONVERSATION_NOT_FOUND: OtmaSenseCode.CONVERSATION_NOT_FOUND,
+      CONVERSATION_BUSY: OtmaSenseCode.CONVERSATION_BUSY,
+      SECURITY_VIOLATION: OtmaSenseCode.SECURITY_VIOLATION,
+      QUEUE_FULL: OtmaSenseCode.QUEUE_FULL,
+    }).toEqual({ PROTOCOL_ERROR: 0x0001, TPIPE_BUSY: 0x0002, TPIPE_LIMIT: 0x0003, CONVERSATION_NEEDS_CM1: 0x0019, CONVERSATION_NOT_FOUND: 0x001b, CONVERSATION_BUSY: 0x001c, SECURITY_VIOLATION: 0x00c3, QUEUE_FULL: 0x0030 });
+    const tags = Object.fromEntries(Object.values(OTMA_SENSE_CODES).map((r) => [r.key, r.tag]));
+    expect(tags).toEqual({
+      RRS_NOT_ENABLED: 'UNV',
+      COMMAND_ON_SYNCHRONIZED_TPIPE: 'IBM',
+      RESUME_TPIPE_TIMING: 'IBM',
+      TWO_PHASE_COMMIT_UNSUPPORTED: 'IBM',
+      HOLD_QUEUE_AUTHORIZATION: 'IBM',
+      PROTOCOL_ERROR: 'INF',
+      TPIPE_BUSY: 'INF',
+      TPIPE_LIMIT: 'INF',
+      CONVERSATION_NEEDS_CM1: 'INF',
+      CONVERSATION_NOT_FOUND: 'INF',
+      CONVERSATION_BUSY: 'INF',
+      SECURITY_VIOLATION: 'INF',
+      QUEUE_FULL: 'INF',
+    });
+    // every inferred value says why, and stays out of the customer range
+    for (const r of Object.values(OTMA_SENSE_CODES)) {
+      if (r.tag !== 'IBM') expect(r.note).toMatch(/\w/);
+      expect(isCustomerSenseCode(r.code)).toBe(false);
+    }
+    // values are distinct: one key per code
+    expect(new Set(Object.values(OtmaSenseCode)).size).toBe(Object.keys(OtmaSenseCode).length);
+    expect(describeSenseCode(0x1c)).toBe("sense X'001C' (28): conversation busy: the previous step is still running (imsplex value)");
+    expect(describeSenseCode(0x33)).not.toContain('imsplex');
+    expect(describeRsm(16, 0xc3)).toContain('security violation (DFS1292E) (imsplex value)');
   });
   it('split IBM and customer ranges', () => {
     expect(isCustomerSenseCode(0x0fff)).toBe(false);

@@ -352,7 +352,13 @@ export const EXTENSIONS_REASON_CODES: Readonly<Record<number, { readonly code: n
 // OTMA sense codes (RC 16, spec §9.3)
 // ---------------------------------------------------------------------------------------------------
 
-/** OTMA NAK sense codes confirmed in the spec, by name (imsplex's names; IBM numbers them only). */
+/**
+ * OTMA NAK sense codes, by name (imsplex's names; IBM numbers them only). The first five are IBM's
+ * (spec §9.3). The rest are imsplex's own values for rejections IBM documents only as "a NAK" without a
+ * sense code [INF]: both ends of the imsplex XCF link import them from here. They sit in IBM's range
+ * (X'0000'–X'0FFF'), away from the codes IBM documents, so a customer-exit code (X'1000'–X'8FFF') can
+ * never be mistaken for one. `OTMA_SENSE_CODES[code].tag` says which is which.
+ */
 export const OtmaSenseCode = {
   /**
    * IMS not enabled for RRS protected conversations. [UNV] IBM's table prints "17 (decimal, 23 hex)";
@@ -367,22 +373,89 @@ export const OtmaSenseCode = {
   TWO_PHASE_COMMIT_UNSUPPORTED: 0x002e,
   /** Authorisation failure retrieving asynchronous output or a callout from a hold queue. */
   HOLD_QUEUE_AUTHORIZATION: 0x0033,
+  /**
+   * The message is not valid OTMA for its type or state: no application data, an unknown protocol
+   * command, no tpipe name, or anything before the member's client-bid was accepted. [INF] IBM names no
+   * sense code for these; imsplex uses X'0001' (the engine's `MemberSense.PROTOCOL`).
+   */
+  PROTOCOL_ERROR: 0x0001,
+  /**
+   * A send-then-commit (CM1) input on a tpipe whose previous CM1 transaction has not finished. [INF]
+   * OTMA serialises CM1 work per tpipe but IBM gives no sense code for a second input; imsplex uses
+   * X'0002' (`MemberSense.TPIPE_BUSY`).
+   */
+  TPIPE_BUSY: 0x0002,
+  /**
+   * The member has as many tpipes as IMS allows (`OTMA MAXTPIPE=`). [INF] IBM documents a tpipe limit
+   * but no sense code for the NAK; imsplex uses X'0003' (`MemberSense.TPIPE_LIMIT`).
+   */
+  TPIPE_LIMIT: 0x0003,
+  /**
+   * A conversational transaction sent with commit mode 0 (OTMA conversations are always CM1). [INF]
+   * value: imsplex uses X'0019' (`EngineSense.CONVERSATION_NEEDS_CM1`).
+   */
+  CONVERSATION_NEEDS_CM1: 0x0019,
+  /**
+   * Continuation of a conversation IMS does not know (ended, expired, or IMS restarted). [INF] value:
+   * imsplex uses X'001B' (`EngineSense.CONVERSATION_NOT_FOUND`). IBM's z/OS Connect documentation shows
+   * X'001B' (27) as a sense code without saying what it means there; the reading here is imsplex's.
+   */
+  CONVERSATION_NOT_FOUND: 0x001b,
+  /**
+   * Continuation while the previous step of the conversation still runs. [INF] value: imsplex uses
+   * X'001C' (`EngineSense.CONVERSATION_BUSY`).
+   */
+  CONVERSATION_BUSY: 0x001c,
+  /**
+   * Input refused by a security check (IMS logs DFS1292E). [INF] IBM documents DFS1292E and a NAK but
+   * not its sense code; X'00C3' (EBCDIC C'C', as in "check") is imsplex's default, configurable in the
+   * IMS system definition (`OTMA SECSENSE=`), so a run can use the value a site observes.
+   */
+  SECURITY_VIOLATION: 0x00c3,
+  /**
+   * Input refused because an input queue is full (`MAXQ=`) or too many conversations are active — OTMA
+   * input flood protection. [INF] IBM documents the protection, not the sense code; X'0030' is
+   * imsplex's default, configurable (`OTMA FLOODSENSE=`).
+   */
+  QUEUE_FULL: 0x0030,
 } as const;
 /** Keys of `OtmaSenseCode`. */
 export type OtmaSenseCodeKey = keyof typeof OtmaSenseCode;
 
-/** Descriptions of `OtmaSenseCode`, keyed by value. */
-export const OTMA_SENSE_CODES: Readonly<Record<number, { readonly code: number; readonly key: OtmaSenseCodeKey; readonly description: string }>> = Object.freeze(
+/** Confidence of a sense code value, as the spec tags facts: documented by IBM, unverified, or imsplex's choice. */
+export type SenseCodeTag = 'IBM' | 'UNV' | 'INF';
+
+/** One row of `OTMA_SENSE_CODES`. */
+export interface OtmaSenseCodeInfo {
+  readonly code: number;
+  readonly key: OtmaSenseCodeKey;
+  readonly description: string;
+  /** `IBM`: IBM documents the value; `UNV`: IBM's text is ambiguous; `INF`: imsplex chose the value. */
+  readonly tag: SenseCodeTag;
+  /** For `INF`/`UNV` rows: why the value is what it is. */
+  readonly note?: string;
+}
+
+const SENSE_ROWS: ReadonlyArray<readonly [OtmaSenseCodeKey, string, SenseCodeTag, string?]> = [
+  ['RRS_NOT_ENABLED', 'IMS not enabled for RRS protected conversations', 'UNV', 'IBM prints "17 (decimal, 23 hex)"; read as X\'0017\''],
+  ['COMMAND_ON_SYNCHRONIZED_TPIPE', 'IMS command on a synchronised tpipe with a non-zero recoverable sequence number', 'IBM'],
+  ['RESUME_TPIPE_TIMING', 'OTMA timing error creating RESUME TPIPE control blocks (DFS7444E); retry', 'IBM'],
+  ['TWO_PHASE_COMMIT_UNSUPPORTED', 'RRS / two-phase commit not supported on this path', 'IBM'],
+  ['HOLD_QUEUE_AUTHORIZATION', 'not authorised to retrieve output or a callout request from the hold queue', 'IBM'],
+  ['PROTOCOL_ERROR', 'OTMA protocol error: message not valid for its type, or sent before the client-bid was accepted', 'INF', 'IBM gives no sense code for protocol errors'],
+  ['TPIPE_BUSY', 'send-then-commit input on a tpipe whose previous CM1 transaction has not finished', 'INF', 'IBM gives no sense code for a second CM1 input on a tpipe'],
+  ['TPIPE_LIMIT', 'the member has reached the tpipe limit', 'INF', 'IBM gives no sense code for the tpipe limit'],
+  ['CONVERSATION_NEEDS_CM1', 'conversational transaction sent with commit mode 0', 'INF', 'IBM gives no sense code for this rejection'],
+  ['CONVERSATION_NOT_FOUND', 'conversation not found (ended, expired, or IMS restarted)', 'INF', 'IBM gives no sense code for this rejection'],
+  ['CONVERSATION_BUSY', 'conversation busy: the previous step is still running', 'INF', 'IBM gives no sense code for this rejection'],
+  ['SECURITY_VIOLATION', 'security violation (DFS1292E)', 'INF', 'IBM documents DFS1292E and a NAK without the sense code; imsplex default, configurable'],
+  ['QUEUE_FULL', 'input queue full or too many conversations (OTMA input flood protection)', 'INF', 'IBM documents flood protection without the sense code; imsplex default, configurable'],
+];
+
+/** Descriptions of `OtmaSenseCode`, keyed by value, with each value's confidence (`tag`). */
+export const OTMA_SENSE_CODES: Readonly<Record<number, OtmaSenseCodeInfo>> = Object.freeze(
   Object.fromEntries(
-    (
-      [
-        ['RRS_NOT_ENABLED', 'IMS not enabled for RRS protected conversations'],
-        ['COMMAND_ON_SYNCHRONIZED_TPIPE', 'IMS command on a synchronised tpipe with a non-zero recoverable sequence number'],
-        ['RESUME_TPIPE_TIMING', 'OTMA timing error creating RESUME TPIPE control blocks (DFS7444E); retry'],
-        ['TWO_PHASE_COMMIT_UNSUPPORTED', 'RRS / two-phase commit not supported on this path'],
-        ['HOLD_QUEUE_AUTHORIZATION', 'not authorised to retrieve output or a callout request from the hold queue'],
-      ] as const
-    ).map(([key, description]) => [OtmaSenseCode[key], Object.freeze({ code: OtmaSenseCode[key], key, description })]),
+    SENSE_ROWS.map(([key, description, tag, note]) => [OtmaSenseCode[key], Object.freeze(note === undefined ? { code: OtmaSenseCode[key], key, description, tag } : { code: OtmaSenseCode[key], key, description, tag, note })]),
   ),
 );
 
@@ -398,7 +471,7 @@ export function isCustomerSenseCode(sense: number): boolean {
 export function describeSenseCode(sense: number): string {
   const head = `sense X'${hex(sense, 4)}' (${sense})`;
   const info = OTMA_SENSE_CODES[sense];
-  if (info) return `${head}: ${info.description}`;
+  if (info) return `${head}: ${info.description}${info.tag === 'INF' ? ' (imsplex value)' : ''}`;
   if (isCustomerSenseCode(sense)) return `${head}: customer OTMA exit sense code`;
   return `${head}: IBM OTMA sense code`;
 }

@@ -17,6 +17,21 @@ describe('RequestFrameReader', () => {
     expect(frame!.length).toBe(chunk.length);
   });
 
+  it('returns plain Uint8Array views of Buffer chunks (slice() copies), and copies a split frame once', () => {
+    const a = SEND_RECEIVE_CM1.bytes();
+    const chunk = Buffer.from(concat(a, a.subarray(0, 30)));
+    const r = new RequestFrameReader();
+    const [first] = r.push(chunk);
+    expect(Buffer.isBuffer(first)).toBe(false);
+    expect(first!.buffer).toBe(chunk.buffer);
+    const tail = concat(a.subarray(30), ACK_CM1.bytes());
+    const [second, third] = r.push(tail);
+    expect(second!.buffer).not.toBe(chunk.buffer); // assembled: a buffer of its own (a slab region)
+    expect(second!.buffer).not.toBe(tail.buffer);
+    expect(third!.buffer).toBe(tail.buffer);
+    expect([second, third].map((f) => toHex(f!))).toEqual([toHex(a), toHex(ACK_CM1.bytes())]);
+  });
+
   it('yields every frame of a stream for any split into two chunks, and byte by byte', () => {
     const all = REQUEST_VECTORS.map((v) => v.bytes());
     const stream = concat(...all);

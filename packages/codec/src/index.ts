@@ -9,6 +9,7 @@ export * from './codes.js';
 export * from './reply.js';
 export * from './reply-framer.js';
 export * from './otma.js';
+export * from './otma-state.js';
 export * from './xcf.js';
 export * from './constants.js';
 export * from './timer.js';

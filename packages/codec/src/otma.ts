@@ -14,6 +14,7 @@
 import { type CodePage, CP037 } from './ebcdic.js';
 import { CodecError, CodecErrorCode } from './errors.js';
 import { defineLayout, readCharField, type LayoutValue } from './layout.js';
+import { OTMA_HOLD_QUEUE_DEPTH_OFFSET, OTMA_MEMBER_EXTENSION_LAYOUT, OTMA_TRANSACTION_FIELDS_LAYOUT } from './otma-state.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Constants
@@ -277,22 +278,74 @@ type WithNames<T, K extends keyof T> = Omit<T, K> & { [P in K]: OtmaName };
 /** The 32-byte message-control section; see `OTMA_CONTROL_LAYOUT` for the fields. */
 export type OtmaControl = WithNames<LayoutValue<typeof OTMA_CONTROL_LAYOUT>, 'tpipe'>;
 
-/** Transaction/callout state data (`TMAMHDR`): the confirmed server-state byte, the rest raw. */
-export interface OtmaTransactionState {
+/**
+ * Named fields of the transaction/callout state data after the server-state byte — imsplex's layout,
+ * `OTMA_TRANSACTION_FIELDS_LAYOUT` [INF: IBM lists these fields without offsets, spec §11.2].
+ *
+ * The decoder sets all of them (but `holdQueueDepth`) when the section carries the whole 66-byte block
+ * (a section of 69 bytes or more), and `holdQueueDepth` when it also carries bytes 69–72; a shorter
+ * section is left raw in `rest` only. The encoder writes each field that is given over `rest`, as it
+ * writes named flag bits over a raw byte: a field of a decoded state can be changed by setting it, and a
+ * state built from fields alone needs no `rest` bytes (`rest: new Uint8Array(0)`) — the encoder then
+ * writes the whole block, with 0, blanks (names) or zeros (16-byte fields) for the fields not given.
+ * To replace the raw bytes of a decoded state, drop its named fields.
+ */
+export interface OtmaTransactionFields {
+  /** Byte 3: commit mode, `CommitMode.CM0` X'40' / `CommitMode.CM1` X'20' (`commitModeOf`). */
+  readonly syncFlags?: number;
+  /** Byte 4: sync level (`SyncLevel`, low two bits) + `OtmaSyncOption.PURGE` / `REROUTE`. */
+  readonly syncLevel?: number;
+  /** Bytes 5–12: MFS map (MOD) name (`OMHDRMAP`). */
+  readonly mapName?: OtmaName;
+  /** Bytes 13–28: server token — the conversation ID; zeros when none. At most 16 bytes (zero-filled). */
+  readonly serverToken?: Uint8Array;
+  /** Bytes 29–44: correlator, carried. At most 16 bytes (zero-filled). */
+  readonly correlator?: Uint8Array;
+  /** Bytes 45–60: context ID, carried. At most 16 bytes (zero-filled). */
+  readonly contextId?: Uint8Array;
+  /**
+   * Bytes 61–68 (`TMAMHLTM`): the reroute tpipe name when `syncLevel` has `OtmaSyncOption.REROUTE`,
+   * else an LTERM override; blank when none.
+   */
+  readonly ltermOverride?: OtmaName;
+  /**
+   * Bytes 69–72: messages waiting on the tpipe's hold queue when IMS sent this message (the `CSM_AMSG`
+   * signal, `OTMA_HOLD_QUEUE_DEPTH_OFFSET`) [INF]. Giving it makes the section 73 bytes.
+   */
+  readonly holdQueueDepth?: number;
+}
+
+/** Transaction/callout state data (`TMAMHDR`): the confirmed server-state byte, then the imsplex fields. */
+export interface OtmaTransactionState extends OtmaTransactionFields {
   readonly form: 'transaction';
   /** Byte 2: `OtmaServerState` bits. */
   readonly serverState: number;
   /**
-   * Bytes 3 onward, raw: sync flags, sync level, MFS map name, server token, correlator, context ID,
-   * LTERM override, reroute tpipe … — offsets [UNV] (spec §11.2), so not modelled.
+   * Bytes 3 onward, raw, always set by the decoder (the named fields are a decoded view of them). For
+   * the encoder: the base the named fields are written over; bytes past them are carried as they are.
    */
   readonly rest: Uint8Array;
 }
 
+/**
+ * Client-bid fields after `OMHDRFL2` — imsplex's layout, `OTMA_MEMBER_EXTENSION_LAYOUT` [INF: IBM names
+ * them without offsets]. The decoder sets a field only when its `OMHDRFL2` bit is set and the section
+ * holds the 8-byte block; the encoder writes each field given over `rest` (completing the block with
+ * zeros, blanks for the name) and sets its `OMHDRFL2` bit.
+ */
+export interface OtmaMemberExtension {
+  /** `OMHDRTIB`: active input limit (`OtmaMemberFlag2.LIMIT_ACTIVE_INPUT`). */
+  readonly inputLimit?: number;
+  /** `OMHDRTO`: CM1 ACK timeout in seconds (`OtmaMemberFlag2.CM1_ACK_TIMEOUT`). */
+  readonly ackTimeout?: number;
+  /** `OMHDRSMN`: super-member name, 1–4 characters (`OtmaMemberFlag2.SUPER_MEMBER`). */
+  readonly superMember?: OtmaName;
+}
+
 /** Client-Bid / Server-Available (and CBresynch) state data. */
-export interface OtmaMemberState extends Omit<WithNames<LayoutValue<typeof OTMA_MEMBER_STATE_LAYOUT>, 'memberName' | 'druExitName'>, 'length'> {
+export interface OtmaMemberState extends Omit<WithNames<LayoutValue<typeof OTMA_MEMBER_STATE_LAYOUT>, 'memberName' | 'druExitName'>, 'length'>, OtmaMemberExtension {
   readonly form: 'member';
-  /** Bytes after `OMHDRFL2`, raw (input limit, ACK timeout, super-member name …). */
+  /** Bytes after `OMHDRFL2`, raw (the named extension fields are a decoded view of them). */
   readonly rest: Uint8Array;
 }
 
@@ -484,11 +537,18 @@ export function decodeOtmaMessage(bytes: Uint8Array, options: OtmaCodecOptions =
 
 function decodeState(form: OtmaStateForm, b: Uint8Array, p: number, end: number, page: CodePage): OtmaStateData {
   switch (form) {
-    case 'transaction':
-      return { form, serverState: b[p + 2]!, rest: b.slice(p + 3, end) };
+    case 'transaction': {
+      const rest = b.slice(p + 3, end);
+      const st: Mutable<OtmaTransactionState> = { form, serverState: b[p + 2]!, rest };
+      if (rest.length >= TX_SIZE) decodeTransactionFields(st, rest, page);
+      return st;
+    }
     case 'member': {
       const { length: _l, ...v } = OTMA_MEMBER_STATE_LAYOUT.read(b, p, page);
-      return { form, ...v, memberName: toName(v.memberName, page), druExitName: toName(v.druExitName, page), rest: b.slice(p + OTMA_MEMBER_STATE_LAYOUT.size, end) };
+      const rest = b.slice(p + OTMA_MEMBER_STATE_LAYOUT.size, end);
+      const st: Mutable<OtmaMemberState> = { form, ...v, memberName: toName(v.memberName, page), druExitName: toName(v.druExitName, page), rest };
+      if (rest.length >= MEMBER_EXT_SIZE) decodeMemberExtension(st, rest, page);
+      return st;
     }
     case 'resume-hold-queue': {
       const { length: _l, ...v } = OTMA_RESUME_STATE_LAYOUT.read(b, p, page);
@@ -501,6 +561,44 @@ function decodeState(form: OtmaStateForm, b: Uint8Array, p: number, end: number,
     case 'raw':
       return { form, bytes: b.slice(p + 2, end) };
   }
+}
+
+// Offsets in the transaction state rest and the client-bid extension, from their layouts.
+const TX_SIZE = OTMA_TRANSACTION_FIELDS_LAYOUT.size;
+const TX_MAP = fieldOffset(OTMA_TRANSACTION_FIELDS_LAYOUT, 'mapName');
+const TX_TOKEN = fieldOffset(OTMA_TRANSACTION_FIELDS_LAYOUT, 'serverToken');
+const TX_CORRELATOR = fieldOffset(OTMA_TRANSACTION_FIELDS_LAYOUT, 'correlator');
+const TX_CONTEXT = fieldOffset(OTMA_TRANSACTION_FIELDS_LAYOUT, 'contextId');
+const TX_LTERM = fieldOffset(OTMA_TRANSACTION_FIELDS_LAYOUT, 'ltermOverride');
+const TX_DEPTH = OTMA_HOLD_QUEUE_DEPTH_OFFSET;
+const MEMBER_EXT_SIZE = OTMA_MEMBER_EXTENSION_LAYOUT.size;
+const EXT_TIMEOUT = fieldOffset(OTMA_MEMBER_EXTENSION_LAYOUT, 'ackTimeout');
+const EXT_SUPER = fieldOffset(OTMA_MEMBER_EXTENSION_LAYOUT, 'superMember');
+
+function fieldOffset(layout: { readonly fields: readonly { readonly name: string; readonly offset: number }[] }, name: string): number {
+  const f = layout.fields.find((x) => x.name === name);
+  if (f === undefined) throw new Error(`layout has no field ${name}`);
+  return f.offset;
+}
+
+/** Decode the 66-byte block (and the depth when present) of a transaction state rest (a private copy). */
+function decodeTransactionFields(st: Mutable<OtmaTransactionState>, rest: Uint8Array, page: CodePage): void {
+  st.syncFlags = rest[0]!;
+  st.syncLevel = rest[1]!;
+  st.mapName = toName(rest.subarray(TX_MAP, TX_MAP + 8), page);
+  st.serverToken = rest.subarray(TX_TOKEN, TX_TOKEN + 16);
+  st.correlator = rest.subarray(TX_CORRELATOR, TX_CORRELATOR + 16);
+  st.contextId = rest.subarray(TX_CONTEXT, TX_CONTEXT + 16);
+  st.ltermOverride = toName(rest.subarray(TX_LTERM, TX_LTERM + 8), page);
+  if (rest.length >= TX_DEPTH + 4) st.holdQueueDepth = rest[TX_DEPTH]! * 0x1000000 + ((rest[TX_DEPTH + 1]! << 16) | (rest[TX_DEPTH + 2]! << 8) | rest[TX_DEPTH + 3]!);
+}
+
+/** Decode the client-bid extension fields whose `OMHDRFL2` bit is set. */
+function decodeMemberExtension(st: Mutable<OtmaMemberState>, rest: Uint8Array, page: CodePage): void {
+  const f2 = st.flags2;
+  if (f2 & OtmaMemberFlag2.LIMIT_ACTIVE_INPUT) st.inputLimit = (rest[0]! << 8) | rest[1]!;
+  if (f2 & OtmaMemberFlag2.CM1_ACK_TIMEOUT) st.ackTimeout = (rest[EXT_TIMEOUT]! << 8) | rest[EXT_TIMEOUT + 1]!;
+  if (f2 & OtmaMemberFlag2.SUPER_MEMBER) st.superMember = toName(rest.subarray(EXT_SUPER, EXT_SUPER + 4), page);
 }
 
 function decodeSecurity(b: Uint8Array, p: number, end: number, page: CodePage): OtmaSecurityData {
@@ -551,10 +649,24 @@ function invalid(message: string): CodecError {
   return new CodecError(CodecErrorCode.INVALID_VALUE, message);
 }
 
+/** Bytes of the transaction state rest the named fields need: 0 (none given), 66, or 70 (with the depth). */
+function transactionExtent(s: OtmaTransactionFields): number {
+  if (s.holdQueueDepth !== undefined) return TX_DEPTH + 4;
+  if (s.syncFlags !== undefined || s.syncLevel !== undefined || s.mapName !== undefined || s.serverToken !== undefined || s.correlator !== undefined || s.contextId !== undefined || s.ltermOverride !== undefined) return TX_SIZE;
+  return 0;
+}
+
+/** Bytes of the client-bid rest the named extension fields need: 0 or 8. */
+function memberExtent(s: OtmaMemberExtension): number {
+  return s.inputLimit !== undefined || s.ackTimeout !== undefined || s.superMember !== undefined ? MEMBER_EXT_SIZE : 0;
+}
+
 function stateSize(s: OtmaStateData): number {
   switch (s.form) {
     case 'transaction':
-      return 3 + s.rest.length;
+      return 3 + Math.max(s.rest.length, transactionExtent(s));
+    case 'member':
+      return MIN_STATE.member + Math.max(s.rest.length, memberExtent(s));
     case 'raw':
       return 2 + s.bytes.length;
     default:
@@ -613,11 +725,23 @@ export function encodeOtmaMessageInto(message: OtmaMessage, target: Uint8Array, 
         checkByte('serverState', state.serverState);
         target[p + 2] = state.serverState;
         target.set(state.rest, p + 3);
+        if (len - 3 > state.rest.length || transactionExtent(state) > 0) writeTransactionFields(state, target, p + 3, len - 3, page);
         break;
       case 'member': {
-        const { form: _f, rest, ...v } = state;
-        OTMA_MEMBER_STATE_LAYOUT.write({ length: len, ...v, memberName: fromName('memberName', v.memberName, 16, page), druExitName: fromName('druExitName', v.druExitName, 8, page) }, target, p, page);
-        target.set(rest, p + OTMA_MEMBER_STATE_LAYOUT.size);
+        const { form: _f, rest, inputLimit, ackTimeout, superMember, ...v } = state;
+        checkByte('flags2', v.flags2);
+        let flags2 = v.flags2;
+        if (inputLimit !== undefined) flags2 |= OtmaMemberFlag2.LIMIT_ACTIVE_INPUT;
+        if (ackTimeout !== undefined) flags2 |= OtmaMemberFlag2.CM1_ACK_TIMEOUT;
+        if (superMember !== undefined) flags2 |= OtmaMemberFlag2.SUPER_MEMBER;
+        OTMA_MEMBER_STATE_LAYOUT.write({ length: len, ...v, flags2, memberName: fromName('memberName', v.memberName, 16, page), druExitName: fromName('druExitName', v.druExitName, 8, page) }, target, p, page);
+        const base = p + OTMA_MEMBER_STATE_LAYOUT.size;
+        target.set(rest, base);
+        // Complete the 8-byte block past `rest`: zeros, blanks for the super-member name.
+        for (let i = rest.length; i < len - OTMA_MEMBER_STATE_LAYOUT.size; i++) target[base + i] = i >= EXT_SUPER ? page.space : 0;
+        if (inputLimit !== undefined) writeU16Checked('inputLimit', target, base, inputLimit);
+        if (ackTimeout !== undefined) writeU16Checked('ackTimeout', target, base + EXT_TIMEOUT, ackTimeout);
+        if (superMember !== undefined) writeName('superMember', superMember, target, base + EXT_SUPER, 4, page);
         break;
       }
       case 'resume-hold-queue': {
@@ -698,6 +822,56 @@ export function encodeOtmaMessageInto(message: OtmaMessage, target: Uint8Array, 
 function writeU16(b: Uint8Array, o: number, v: number): void {
   b[o] = v >>> 8;
   b[o + 1] = v & 0xff;
+}
+
+function writeU16Checked(name: string, b: Uint8Array, o: number, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw invalid(`${name} must be an unsigned halfword, got ${v}`);
+  writeU16(b, o, v);
+}
+
+/** Write a name field: a string (encoded, blank-padded) or exactly `length` raw bytes. */
+function writeName(field: string, value: OtmaName, target: Uint8Array, at: number, length: number, page: CodePage): void {
+  if (typeof value === 'string') {
+    if (value.length > length) throw invalid(`${field} "${value}" is longer than ${length} characters`);
+    page.encodeInto(value, target, at, length);
+  } else if (value instanceof Uint8Array && value.length === length) target.set(value, at);
+  else throw invalid(`${field} must be a string or exactly ${length} bytes`);
+}
+
+/** Write a 16-byte binary field: at most 16 bytes, zero-filled. */
+function writeBinary16(field: string, value: Uint8Array, target: Uint8Array, at: number): void {
+  if (!(value instanceof Uint8Array) || value.length > 16) throw invalid(`${field} must be at most 16 bytes`);
+  target.set(value, at);
+  for (let i = value.length; i < 16; i++) target[at + i] = 0;
+}
+
+/**
+ * Write the named transaction fields over the rest already copied to `target[base]`, after completing
+ * the block past the raw bytes (0; blanks for the names; zeros for the 16-byte fields).
+ */
+function writeTransactionFields(s: OtmaTransactionState, target: Uint8Array, base: number, bodyLength: number, page: CodePage): void {
+  for (let i = s.rest.length; i < bodyLength; i++) target[base + i] = (i >= TX_MAP && i < TX_MAP + 8) || (i >= TX_LTERM && i < TX_LTERM + 8) ? page.space : 0;
+  if (s.syncFlags !== undefined) {
+    checkByte('syncFlags', s.syncFlags);
+    target[base] = s.syncFlags;
+  }
+  if (s.syncLevel !== undefined) {
+    checkByte('syncLevel', s.syncLevel);
+    target[base + 1] = s.syncLevel;
+  }
+  if (s.mapName !== undefined) writeName('mapName', s.mapName, target, base + TX_MAP, 8, page);
+  if (s.serverToken !== undefined) writeBinary16('serverToken', s.serverToken, target, base + TX_TOKEN);
+  if (s.correlator !== undefined) writeBinary16('correlator', s.correlator, target, base + TX_CORRELATOR);
+  if (s.contextId !== undefined) writeBinary16('contextId', s.contextId, target, base + TX_CONTEXT);
+  if (s.ltermOverride !== undefined) writeName('ltermOverride', s.ltermOverride, target, base + TX_LTERM, 8, page);
+  if (s.holdQueueDepth !== undefined) {
+    const d = s.holdQueueDepth;
+    if (!Number.isInteger(d) || d < 0 || d > 0xffffffff) throw invalid(`holdQueueDepth must be an unsigned 32-bit integer, got ${d}`);
+    target[base + TX_DEPTH] = d >>> 24;
+    target[base + TX_DEPTH + 1] = (d >>> 16) & 0xff;
+    target[base + TX_DEPTH + 2] = (d >>> 8) & 0xff;
+    target[base + TX_DEPTH + 3] = d & 0xff;
+  }
 }
 
 function checkByte(name: string, v: number): void {

@@ -9,12 +9,14 @@
  * The client knows which exit its request named, so it sets `llll` before the reply arrives; the
  * setting is sticky and may change between replies (a partially buffered reply is re-scanned).
  *
- * One buffer with start/scan/end cursors; complete frames are returned as copies, so they stay valid
- * whatever the framer does next. Output is identical however the bytes are chunked. Lengths are
- * checked against `maxFrameSize` as soon as they are known, before the frame is buffered.
+ * Replies are returned without a copy when they lie within one written chunk and copied once when they
+ * span chunks (the buffer logic is `StreamFramer`'s, shared with the request and XCF readers). Output
+ * is identical however the bytes are chunked. Lengths are checked against `maxFrameSize` as soon as
+ * they are known, before the frame is buffered.
  */
 import { CodecError, CodecErrorCode } from './errors.js';
 import { type CodePage } from './ebcdic.js';
+import { StreamFramer } from './stream-framer.js';
 import { NEED_MORE, ReplyLength, StructureKind, decodeReply, scanReplyStructure, structureKind, structureLength, type ImsReply } from './reply.js';
 
 /**
@@ -44,19 +46,23 @@ export interface ReplyFrameReaderOptions {
 /**
  * Splits a byte stream from IMS Connect into whole replies. Errors are `CodecError`s
  * (`IMS_ERR_FRAME_TOO_LARGE`, `IMS_ERR_BAD_LENGTH`); after one, the stream is out of step and every
- * later call throws the same error until `reset()`.
+ * later call throws the same error until `reset()` (or a change of `llll`, which re-scans).
+ *
+ * Replies are plain `Uint8Array` views, not copies: of the chunk given to `write`/`push` when the reply
+ * lies within it, or of a buffer holding that reply alone when it spans chunks (each byte copied once).
+ * The reader never writes into a reply it has returned, so replies stay valid as long as the caller
+ * does not modify the chunks it wrote — socket `data` chunks never are. A kept reply keeps its chunk
+ * alive; `slice()` it to keep only its bytes.
  */
-export class ReplyFrameReader {
+export class ReplyFrameReader extends StreamFramer {
   readonly maxFrameSize: number;
   readonly maxBufferedBytes: number;
   private readonly codePage: CodePage | undefined;
   private mode: boolean;
-  private buf: Uint8Array = new Uint8Array(0);
-  private start = 0; // first byte of the reply in progress
-  private end = 0; // end of buffered bytes
-  private scan = 0; // SAMPLE: next structure to measure
-  private callout = false; // SAMPLE: the reply began with *CORTKN*
-  private failed: CodecError | undefined;
+  /** SAMPLE framing: offset, from the reply's start, of the next structure to measure. */
+  private scanRel = 0;
+  /** SAMPLE framing: the reply began with *CORTKN* (callout: LLLL data segments). */
+  private callout = false;
 
   constructor(options: ReplyFrameReaderOptions) {
     const max = options.maxFrameSize ?? DEFAULT_MAX_REPLY_SIZE;
@@ -65,6 +71,8 @@ export class ReplyFrameReader {
     }
     const maxBuffered = options.maxBufferedBytes ?? 2 * max;
     if (!Number.isInteger(maxBuffered) || maxBuffered < max) throw new CodecError(CodecErrorCode.INVALID_VALUE, `maxBufferedBytes must be an integer ≥ maxFrameSize (${max}), got ${maxBuffered}`);
+    // Bytes are kept after a framing error: changing `llll` re-scans them.
+    super({ maxBufferedBytes: maxBuffered, discardOnError: false });
     this.maxFrameSize = max;
     this.maxBufferedBytes = maxBuffered;
     this.mode = options.llll;
@@ -78,59 +86,30 @@ export class ReplyFrameReader {
   set llll(value: boolean) {
     if (value === this.mode) return;
     this.mode = value;
-    this.scan = this.start;
-    this.callout = false;
-    this.failed = undefined;
+    this.frameDone();
+    this.clearFailure();
   }
 
-  /** Bytes buffered and not yet returned. */
-  get bufferedBytes(): number {
-    return this.end - this.start;
-  }
-
-  /** Append bytes. Throws (before copying) if the buffer limit or a known reply length is exceeded. */
+  /**
+   * Append bytes (the chunk is kept, not copied, until its replies are read). Throws, before taking
+   * the chunk, if the buffer limit would be exceeded; throws as soon as a reply's length is known to be
+   * bad or over `maxFrameSize`.
+   */
   write(chunk: Uint8Array): void {
-    if (this.failed) throw this.failed;
-    if (chunk.length === 0) return;
-    const held = this.end - this.start;
-    if (held + chunk.length > this.maxBufferedBytes) {
-      throw this.fail(new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `reply buffer would hold ${held + chunk.length} bytes; the limit is ${this.maxBufferedBytes}`, { details: { buffered: held + chunk.length, limit: this.maxBufferedBytes } }));
-    }
-    if (this.end + chunk.length > this.buf.length) {
-      if (held + chunk.length <= this.buf.length) {
-        this.buf.copyWithin(0, this.start, this.end);
-      } else {
-        const next = new Uint8Array(Math.min(this.maxBufferedBytes, Math.max(held + chunk.length, this.buf.length * 2, 4096)));
-        next.set(this.buf.subarray(this.start, this.end));
-        this.buf = next;
-      }
-      this.scan -= this.start;
-      this.end = held;
-      this.start = 0;
-    }
-    this.buf.set(chunk, this.end);
-    this.end += chunk.length;
-    this.probe();
+    this.append(chunk);
+    this.pending();
   }
 
-  /** The next complete reply (a copy, LLLL included for HWSSMPL1), or undefined if none is complete. */
+  /** The next complete reply (a view; LLLL included for HWSSMPL1), or undefined if none is complete. */
   read(): Uint8Array | undefined {
-    if (this.failed) throw this.failed;
-    const frameEnd = this.probe();
-    if (frameEnd < 0) return undefined;
-    const frame = this.buf.slice(this.start, frameEnd);
-    this.start = frameEnd;
-    this.scan = frameEnd;
-    this.callout = false;
-    if (this.start === this.end) this.start = this.end = this.scan = 0;
-    return frame;
+    return this.nextFrame();
   }
 
   /** Append bytes and return every reply now complete. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.write(chunk);
+    this.append(chunk);
     const out: Uint8Array[] = [];
-    for (let f = this.read(); f !== undefined; f = this.read()) out.push(f);
+    this.drain(out);
     return out;
   }
 
@@ -142,51 +121,76 @@ export class ReplyFrameReader {
     return decodeReply(frame, this.codePage === undefined ? { llll } : { llll, codePage: this.codePage });
   }
 
-  /** Drop everything buffered and any error. */
-  reset(): void {
-    this.start = this.end = this.scan = 0;
+  protected override frameDone(): void {
+    this.scanRel = 0;
     this.callout = false;
-    this.failed = undefined;
   }
 
-  private fail(err: CodecError): CodecError {
-    this.failed = err;
-    return err;
+  protected overLimit(total: number): CodecError {
+    return new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `reply buffer would hold ${total} bytes; the limit is ${this.maxBufferedBytes}`, { details: { buffered: total, limit: this.maxBufferedBytes } });
   }
 
-  /** End offset of the reply in progress if complete, else -1; throws on a bad or oversized length. */
-  private probe(): number {
-    const b = this.buf;
-    const start = this.start;
-    const end = this.end;
-    try {
-      if (this.mode) {
-        if (end - start < 4) return -1;
-        const total = ((b[start]! << 24) | (b[start + 1]! << 16) | (b[start + 2]! << 8) | b[start + 3]!) >>> 0;
-        if (total > this.maxFrameSize) throw this.tooLarge(total);
-        if (total < MIN_LLLL_REPLY) throw new CodecError(CodecErrorCode.BAD_LENGTH, `reply LLLL ${total} is below the ${MIN_LLLL_REPLY}-byte minimum`, { details: { llll: total } });
-        return end - start >= total ? start + total : -1;
-      }
-      while (true) {
-        // Outside callout mode the LL is the length whatever the structure turns out to be: check it
-        // before waiting for the 12 bytes that classify it.
-        if (!this.callout && end - this.scan >= 2 && this.scan + ((b[this.scan]! << 8) | b[this.scan + 1]!) - start > this.maxFrameSize) {
-          throw this.tooLarge(this.scan + ((b[this.scan]! << 8) | b[this.scan + 1]!) - start);
-        }
-        const s = scanReplyStructure(b, this.scan, end, this.callout);
-        if (s === NEED_MORE) return -1;
-        const next = this.scan + structureLength(s);
-        if (next - start > this.maxFrameSize) throw this.tooLarge(next - start);
-        if (next > end) return -1;
-        const kind = structureKind(s);
-        if (kind === StructureKind.CSM || kind === StructureKind.RSM) return next;
-        if (kind === StructureKind.CORTKN && this.scan === start) this.callout = true;
-        this.scan = next;
-      }
-    } catch (err) {
-      if (err instanceof CodecError) throw this.fail(err);
-      throw err;
+  /** Length of the reply at `b[start]` (see `StreamFramer.measure`); throws on a bad or oversized length. */
+  protected measure(b: Uint8Array, start: number, end: number): number {
+    const max = this.maxFrameSize;
+    if (this.mode) {
+      if (end - start < 4) return -4;
+      const total = ((b[start]! << 24) | (b[start + 1]! << 16) | (b[start + 2]! << 8) | b[start + 3]!) >>> 0;
+      if (total > max) throw this.tooLarge(total);
+      if (total < MIN_LLLL_REPLY) throw new CodecError(CodecErrorCode.BAD_LENGTH, `reply LLLL ${total} is below the ${MIN_LLLL_REPLY}-byte minimum`, { details: { llll: total } });
+      return total;
     }
+    // HWSSMPL0: walk the structures until a CSM or RSM. Whatever follows a structure that is not the
+    // CSM/RSM includes at least a 12-byte CSM, which gives the lower bounds returned while waiting.
+    let scan = start + this.scanRel;
+    while (true) {
+      if (!this.callout && end - scan >= 12) {
+        // Fast path: a data segment is told apart by its LL (under 12) or by a first ID byte that
+        // no control ID starts with ('*' is X'5C' in EBCDIC, X'2A' in ASCII); scanReplyStructure
+        // classifies everything else and reports bad lengths.
+        const ll = (b[scan]! << 8) | b[scan + 1]!;
+        const id = b[scan + 4]!;
+        if (ll >= ReplyLength.SEGMENT_HEADER && ll <= ReplyLength.MAX_SEGMENT && (ll < 12 || (id !== 0x5c && id !== 0x2a))) {
+          const next = scan + ll;
+          if (next - start > max) throw this.tooLarge(next - start);
+          if (next > end) {
+            this.scanRel = scan - start;
+            return -this.atLeast(next - start + ReplyLength.CSM);
+          }
+          scan = next;
+          continue;
+        }
+      }
+      // Outside callout mode the LL is the length whatever the structure turns out to be: check it
+      // before waiting for the 12 bytes that classify it.
+      if (!this.callout && end - scan >= 2 && scan + ((b[scan]! << 8) | b[scan + 1]!) - start > max) {
+        throw this.tooLarge(scan + ((b[scan]! << 8) | b[scan + 1]!) - start);
+      }
+      const s = scanReplyStructure(b, scan, end, this.callout);
+      if (s === NEED_MORE) {
+        this.scanRel = scan - start;
+        return -this.atLeast(scan - start + ReplyLength.CSM);
+      }
+      const next = scan + structureLength(s);
+      if (next - start > max) throw this.tooLarge(next - start);
+      const kind = structureKind(s);
+      if (kind === StructureKind.CSM || kind === StructureKind.RSM) {
+        this.scanRel = scan - start;
+        return next - start;
+      }
+      if (next > end) {
+        this.scanRel = scan - start;
+        return -this.atLeast(next - start + ReplyLength.CSM);
+      }
+      if (kind === StructureKind.CORTKN && scan === start) this.callout = true;
+      scan = next;
+    }
+  }
+
+  /** A lower bound of the reply's length, checked against the limit. */
+  private atLeast(length: number): number {
+    if (length > this.maxFrameSize) throw this.tooLarge(length);
+    return length;
   }
 
   private tooLarge(size: number): CodecError {

@@ -18,6 +18,8 @@ import {
   decodeReply,
   deallocateReply,
   encodeReply,
+  encodeReplyInto,
+  replySize,
   parseCorrelationToken,
   statusReply,
 } from './reply.js';
@@ -73,6 +75,14 @@ function describeVector(name: string, reply: ImsReply, body: Uint8Array, expecte
       });
       it(`${form}: round-trips`, () => {
         expect(toHex(encodeReply(decodeReply(bytes, { llll }), { llll }))).toBe(toHex(bytes));
+      });
+      it(`${form}: writes every byte (encodeReplyInto over poisoned memory; replySize)`, () => {
+        // encodeReply's output may come from a slab that is not zeroed: every byte must be written.
+        const target = new Uint8Array(bytes.length + 5).fill(0xaa);
+        expect(encodeReplyInto(reply, { llll }, target, 3)).toBe(bytes.length);
+        expect(replySize(reply, { llll })).toBe(bytes.length);
+        expect(toHex(target.subarray(3, 3 + bytes.length))).toBe(toHex(bytes));
+        expect([target[2], target[3 + bytes.length]]).toEqual([0xaa, 0xaa]);
       });
       it(`${form}: frames identically when split at every offset and byte by byte`, () => {
         for (let cut = 0; cut <= bytes.length; cut++) expect(frames(bytes, llll, [cut]).map(toHex)).toEqual([toHex(bytes)]);
@@ -420,6 +430,41 @@ describe('malformed replies', () => {
   it('mixed EBCDIC and ASCII control IDs', () => {
     const asciiCsm = new ByteBuilder().u16(12).u8(0x10).u8(2).ascii('*CSMOKY*').bytes();
     expectCode(() => decodeReply(new ByteBuilder().raw(RMM_GENCID_BODY.subarray(0, 20)).raw(asciiCsm).bytes(), { llll: false }), 'IMS_ERR_BAD_REPLY');
+  });
+});
+
+describe('encoding into memory that is not zeroed', () => {
+  it('writes every byte of every structure: CORTKN, RMM, GENCID, NETSID, NETUID, LLZZ and LLLL segments, CSM, RSM', () => {
+    const token = buildCorrelationToken({ regionId: 1, imsId: 'IMS1', memberToken: new Uint8Array(8).fill(1), messageToken: new Uint8Array(8).fill(2), tpipe: 'TP01', userId: 'USER01' });
+    const replies: ImsReply[] = [
+      { kind: 'data', mod: 'MOD1', generatedClientId: 'HWS00001', netsid: eb('SESSION'), netuid: eb('USER'), segments: [eb('A'), eb('BC')], csm: csm(0x20) },
+      { kind: 'data', correlationToken: token, mod: 'MOD2', segments: [eb('CALLOUT DATA')], csm: csm() },
+      { kind: 'data', segments: [eb('Z')], zz: [0x0102], csm: csm() },
+      statusReply(ReturnCode.OTMA_NAK, 0x33, { flags: 0x80, racfOrOtmaReason: 7 }),
+    ];
+    for (const reply of replies) {
+      for (const llll of [true, false]) {
+        for (const codeSet of ['ebcdic', 'ascii'] as const) {
+          const clean = encodeReply(reply, { llll, codeSet });
+          const target = new Uint8Array(clean.length + 2).fill(0xaa);
+          encodeReplyInto(reply, { llll, codeSet }, target, 1);
+          expect(toHex(target.subarray(1, 1 + clean.length))).toBe(toHex(clean));
+          expect(comparable(decodeReply(target.subarray(1, 1 + clean.length), { llll }))).toEqual(comparable({ ...reply, codeSet }));
+        }
+      }
+    }
+  });
+  it('refuses a target without room, writing nothing', () => {
+    const target = new Uint8Array(10).fill(0xaa);
+    expectCode(() => encodeReplyInto(statusReply(8, 72), { llll: true }, target, 0), 'IMS_ERR_INVALID_VALUE');
+    expect(target.every((b) => b === 0xaa)).toBe(true);
+  });
+  it('outputs are independent even when they share a slab', () => {
+    const a = encodeReply({ kind: 'data', segments: [new Uint8Array(100).fill(1)], csm: csm() }, { llll: true });
+    const b = encodeReply({ kind: 'data', segments: [new Uint8Array(100).fill(2)], csm: csm() }, { llll: true });
+    a.fill(0);
+    expect(b[8]).toBe(2);
+    expect(b.length).toBe(4 + 104 + 12);
   });
 });
 

@@ -17,6 +17,7 @@
 import { REASON_CODES, ReasonCode, ReturnCode, reasonName as lookupReasonName } from './codes.js';
 import { type CodePage, CP037, LATIN1 } from './ebcdic.js';
 import { CodecError, CodecErrorCode } from './errors.js';
+import { allocOutput } from './alloc.js';
 import { defineLayout } from './layout.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -261,7 +262,6 @@ const ID_NAMES = ['CSM', 'RSM', 'RMM', 'GENCID', 'CORTKN', 'NETSID', 'NETUID'] a
 const ID_KIND: readonly StructureKind[] = [StructureKind.CSM, StructureKind.RSM, StructureKind.RMM, StructureKind.GENCID, StructureKind.CORTKN, StructureKind.NETSID, StructureKind.NETUID];
 const ID_BYTES_EBCDIC: readonly Uint8Array[] = ID_NAMES.map((n) => CP037.encode(ReplyId[n]));
 const ID_BYTES_ASCII: readonly Uint8Array[] = ID_NAMES.map((n) => LATIN1.encode(ReplyId[n]));
-const KIND_TO_ID = new Map<number, number>(ID_KIND.map((k, i) => [k, i]));
 const ASCII_FLAG = 0x10;
 const NO_ID = -1;
 
@@ -501,103 +501,190 @@ function checkByte(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xff) throw invalid(`${name} must be a byte, got ${v}`, { [name]: v });
 }
 
+function checkU16(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw invalid(`${name} must be an unsigned 16-bit integer, got ${v}`, { [name]: v });
+}
+
+function checkU32(name: string, v: number): void {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalid(`${name} must be an unsigned 32-bit integer, got ${v}`, { [name]: v });
+}
+
+function checkName(name: string, v: unknown): void {
+  if (typeof v !== 'string') throw invalid(`${name} must be a string`, { [name]: v });
+  if (v.length > 8) throw invalid(`${name} "${v}" is ${v.length} characters; the field holds 8`, { [name]: v });
+}
+
 function writeU32(b: Uint8Array, o: number, v: number): void {
   b[o] = v >>> 24;
   b[o + 1] = (v >>> 16) & 0xff;
   b[o + 2] = (v >>> 8) & 0xff;
   b[o + 3] = v & 0xff;
 }
-function writeU16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v & 0xff;
+
+/** Control ID bytes by `StructureKind` (index = kind), per code set. */
+const ID_BY_KIND_EBCDIC: readonly Uint8Array[] = idsByKind(ID_BYTES_EBCDIC);
+const ID_BY_KIND_ASCII: readonly Uint8Array[] = idsByKind(ID_BYTES_ASCII);
+function idsByKind(table: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  ID_KIND.forEach((kind, i) => (out[kind] = table[i]!));
+  return out;
 }
-function writeId(b: Uint8Array, o: number, kind: number, ascii: boolean): void {
-  b.set((ascii ? ID_BYTES_ASCII : ID_BYTES_EBCDIC)[KIND_TO_ID.get(kind)!]!, o);
+
+/** Write a structure's LL, two zero bytes and its 8-byte control ID (the first 12 bytes of RMM, GENCID, CORTKN, CSM headers). */
+function writeIdHeader(b: Uint8Array, o: number, ll: number, id: Uint8Array): void {
+  b[o] = ll >>> 8;
+  b[o + 1] = ll & 0xff;
+  b[o + 2] = 0;
+  b[o + 3] = 0;
+  for (let i = 0; i < 8; i++) b[o + 4 + i] = id[i]!;
+}
+
+/**
+ * Size in bytes of `encodeReply(reply, options)`. Validates the reply as the encoder does: throws
+ * `IMS_ERR_INVALID_VALUE` when a value does not fit its field (byte flags, 32-bit codes, 8-character
+ * names, segments over 32 KB, a 40-byte correlation token, one ZZ per segment).
+ */
+export function replySize(reply: ImsReply, options: Pick<EncodeReplyOptions, 'llll'>): number {
+  const head = options.llll ? ReplyLength.LLLL : 0;
+  if (reply.kind === 'status') {
+    const r = reply.rsm;
+    checkByte('rsm.flags', r.flags);
+    checkByte('rsm.racfOrOtmaReason', r.racfOrOtmaReason);
+    checkU32('rsm.returnCode', r.returnCode);
+    checkU32('rsm.reasonCode', r.reasonCode);
+    return head + ReplyLength.RSM;
+  }
+  const { segments, zz, csm } = reply;
+  checkByte('csm.flags', csm.flags);
+  checkByte('csm.protocolLevel', csm.protocolLevel);
+  const callout = reply.correlationToken !== undefined;
+  if (callout && reply.correlationToken.length !== ReplyLength.CORRELATION_TOKEN) throw invalid(`correlationToken must be ${ReplyLength.CORRELATION_TOKEN} bytes, got ${reply.correlationToken.length}`);
+  if (zz !== undefined && (callout || zz.length !== segments.length)) throw invalid(callout ? 'zz is not allowed on callout (LLLL) segments' : `zz has ${zz.length} entries for ${segments.length} segments`);
+  let size = head + ReplyLength.CSM;
+  if (callout) size += ReplyLength.CORTKN;
+  if (reply.mod !== undefined) {
+    checkName('mod', reply.mod);
+    size += ReplyLength.RMM;
+  }
+  if (reply.generatedClientId !== undefined) {
+    checkName('generatedClientId', reply.generatedClientId);
+    size += ReplyLength.GENCID;
+  }
+  const { netsid, netuid } = reply;
+  if (netsid !== undefined) {
+    if (netsid.length + ReplyLength.NETWORK_SECURITY_HEADER > ReplyLength.MAX_SEGMENT) throw invalid(`netsid has ${netsid.length} bytes; too long for its structure`);
+    size += ReplyLength.NETWORK_SECURITY_HEADER + netsid.length;
+  }
+  if (netuid !== undefined) {
+    if (netuid.length + ReplyLength.NETWORK_SECURITY_HEADER > ReplyLength.MAX_SEGMENT) throw invalid(`netuid has ${netuid.length} bytes; too long for its structure`);
+    size += ReplyLength.NETWORK_SECURITY_HEADER + netuid.length;
+  }
+  for (let i = 0; i < segments.length; i++) {
+    const n = segments[i]!.length + ReplyLength.SEGMENT_HEADER;
+    if (!callout && n > ReplyLength.MAX_SEGMENT) throw invalid(`segment ${i} has ${n - 4} bytes; an LLZZ segment holds at most ${ReplyLength.MAX_SEGMENT - 4}`, { segment: i, length: n - 4 });
+    if (zz !== undefined) checkU16('zz', zz[i]!);
+    size += n;
+  }
+  if (size > ReplyLength.MAX_MESSAGE) throw invalid(`reply of ${size} bytes exceeds X'7FFFFFFF'`, { size });
+  return size;
 }
 
 /**
  * Encode a whole reply in the order of spec §7.7. Throws `IMS_ERR_INVALID_VALUE` when a value does not
- * fit its field (byte flags, 8-character names, segments over 32 KB, a 40-byte correlation token).
+ * fit its field (see `replySize`).
+ *
+ * The output is allocated once. Outputs of 65 bytes to 4 KB are views into a shared 8 KB slab, as
+ * `Buffer.allocUnsafe` does (but a plain `Uint8Array`): `out.buffer` is the slab, so use
+ * `byteOffset`/`byteLength` when handing the `ArrayBuffer` on.
  */
 export function encodeReply(reply: ImsReply, options: EncodeReplyOptions): Uint8Array {
-  const ascii = (options.codeSet ?? reply.codeSet ?? 'ebcdic') === 'ascii';
-  const names = ascii ? LATIN1 : (options.codePage ?? CP037);
-  const head = options.llll ? 4 : 0;
-  let out: Uint8Array;
-  if (reply.kind === 'status') {
-    const r = reply.rsm;
-    out = new Uint8Array(head + ReplyLength.RSM);
-    RSM_LAYOUT.write({ length: ReplyLength.RSM, flags: r.flags, racfOrOtmaReason: r.racfOrOtmaReason, id: ReplyId.RSM, returnCode: r.returnCode, reasonCode: r.reasonCode }, out, head, names);
-  } else {
-    const { segments, zz, csm } = reply;
-    checkByte('csm.flags', csm.flags);
-    checkByte('csm.protocolLevel', csm.protocolLevel);
-    const callout = reply.correlationToken !== undefined;
-    if (callout && reply.correlationToken.length !== ReplyLength.CORRELATION_TOKEN) throw invalid(`correlationToken must be ${ReplyLength.CORRELATION_TOKEN} bytes, got ${reply.correlationToken.length}`);
-    if (zz !== undefined && (callout || zz.length !== segments.length)) throw invalid(callout ? 'zz is not allowed on callout (LLLL) segments' : `zz has ${zz.length} entries for ${segments.length} segments`);
-    let size = head + ReplyLength.CSM;
-    if (callout) size += ReplyLength.CORTKN;
-    if (reply.mod !== undefined) size += ReplyLength.RMM;
-    if (reply.generatedClientId !== undefined) size += ReplyLength.GENCID;
-    if (reply.netsid !== undefined) size += ReplyLength.NETWORK_SECURITY_HEADER + reply.netsid.length;
-    if (reply.netuid !== undefined) size += ReplyLength.NETWORK_SECURITY_HEADER + reply.netuid.length;
-    for (let i = 0; i < segments.length; i++) {
-      const n = segments[i]!.length + 4;
-      if (!callout && n > ReplyLength.MAX_SEGMENT) throw invalid(`segment ${i} has ${n - 4} bytes; an LLZZ segment holds at most ${ReplyLength.MAX_SEGMENT - 4}`, { segment: i, length: n - 4 });
-      if (zz !== undefined) checkU16('zz', zz[i]!);
-      size += n;
-    }
-    for (const [name, v] of [['netsid', reply.netsid], ['netuid', reply.netuid]] as const) {
-      if (v !== undefined && v.length + ReplyLength.NETWORK_SECURITY_HEADER > ReplyLength.MAX_SEGMENT) throw invalid(`${name} has ${v.length} bytes; too long for its structure`);
-    }
-    if (size > ReplyLength.MAX_MESSAGE) throw invalid(`reply of ${size} bytes exceeds X'7FFFFFFF'`, { size });
-    out = new Uint8Array(size);
-    let p = head;
-    if (callout) {
-      writeU16(out, p, ReplyLength.CORTKN);
-      writeId(out, p + 4, StructureKind.CORTKN, ascii);
-      out.set(reply.correlationToken, p + 12);
-      p += ReplyLength.CORTKN;
-    }
-    if (reply.mod !== undefined) {
-      RMM_LAYOUT.write({ length: ReplyLength.RMM, zz: 0, id: ReplyId.RMM, mod: reply.mod }, out, p, names);
-      p += ReplyLength.RMM;
-    }
-    if (reply.generatedClientId !== undefined) {
-      GENCID_LAYOUT.write({ length: ReplyLength.GENCID, zz: 0, id: ReplyId.GENCID, clientId: reply.generatedClientId }, out, p, names);
-      p += ReplyLength.GENCID;
-    }
-    // [UNV] the relative order of *NETSID* and *NETUID* is not documented; imsplex writes NETSID first
-    // and its decoder accepts either order.
-    for (const [kind, v] of [[StructureKind.NETSID, reply.netsid], [StructureKind.NETUID, reply.netuid]] as const) {
-      if (v === undefined) continue;
-      writeU16(out, p, ReplyLength.NETWORK_SECURITY_HEADER + v.length);
-      writeId(out, p + 4, kind, ascii);
-      out.set(v, p + 16);
-      p += ReplyLength.NETWORK_SECURITY_HEADER + v.length;
-    }
-    for (let i = 0; i < segments.length; i++) {
-      const s = segments[i]!;
-      if (callout) {
-        writeU32(out, p, s.length + 4);
-      } else {
-        writeU16(out, p, s.length + 4);
-        if (zz !== undefined) writeU16(out, p + 2, zz[i]!);
-      }
-      out.set(s, p + 4);
-      p += s.length + 4;
-    }
-    writeU16(out, p, ReplyLength.CSM);
-    out[p + 2] = csm.flags;
-    out[p + 3] = csm.protocolLevel;
-    writeId(out, p + 4, StructureKind.CSM, ascii);
-  }
-  if (options.llll) writeU32(out, 0, out.length);
+  const size = replySize(reply, options);
+  const out = allocOutput(size);
+  writeReply(reply, options, out, 0, size);
   return out;
 }
 
-function checkU16(name: string, v: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw invalid(`${name} must be an unsigned 16-bit integer, got ${v}`, { [name]: v });
+/**
+ * Encode a reply into `target` at `offset` and return its size. Every byte of the reply is written,
+ * so `target` need not be zeroed. Throws `IMS_ERR_INVALID_VALUE` when a value does not fit or `target`
+ * lacks room (nothing is written then).
+ */
+export function encodeReplyInto(reply: ImsReply, options: EncodeReplyOptions, target: Uint8Array, offset = 0): number {
+  const size = replySize(reply, options);
+  if (!Number.isInteger(offset) || offset < 0 || offset + size > target.length) throw invalid(`target has ${target.length - offset} bytes at offset ${offset}; the reply needs ${size}`, { size, offset });
+  writeReply(reply, options, target, offset, size);
+  return size;
+}
+
+/** Write a validated reply of `size` bytes at `out[start]`, every byte. */
+function writeReply(reply: ImsReply, options: EncodeReplyOptions, out: Uint8Array, start: number, size: number): void {
+  const ascii = (options.codeSet ?? reply.codeSet ?? 'ebcdic') === 'ascii';
+  const ids = ascii ? ID_BY_KIND_ASCII : ID_BY_KIND_EBCDIC;
+  let p = start;
+  if (options.llll) {
+    writeU32(out, p, size);
+    p += ReplyLength.LLLL;
+  }
+  if (reply.kind === 'status') {
+    const r = reply.rsm;
+    writeIdHeader(out, p, ReplyLength.RSM, ids[StructureKind.RSM]!);
+    out[p + 2] = r.flags;
+    out[p + 3] = r.racfOrOtmaReason;
+    writeU32(out, p + 12, r.returnCode);
+    writeU32(out, p + 16, r.reasonCode);
+    return;
+  }
+  const names = ascii ? LATIN1 : (options.codePage ?? CP037);
+  const { segments, zz, csm, correlationToken, mod, generatedClientId, netsid, netuid } = reply;
+  if (correlationToken !== undefined) {
+    writeIdHeader(out, p, ReplyLength.CORTKN, ids[StructureKind.CORTKN]!);
+    out.set(correlationToken, p + 12);
+    p += ReplyLength.CORTKN;
+  }
+  if (mod !== undefined) {
+    writeIdHeader(out, p, ReplyLength.RMM, ids[StructureKind.RMM]!);
+    names.encodeInto(mod, out, p + 12, 8);
+    p += ReplyLength.RMM;
+  }
+  if (generatedClientId !== undefined) {
+    writeIdHeader(out, p, ReplyLength.GENCID, ids[StructureKind.GENCID]!);
+    names.encodeInto(generatedClientId, out, p + 12, 8);
+    p += ReplyLength.GENCID;
+  }
+  // [UNV] the relative order of *NETSID* and *NETUID* is not documented; imsplex writes NETSID first
+  // and its decoder accepts either order.
+  if (netsid !== undefined) p = writeNetworkSecurity(out, p, ids[StructureKind.NETSID]!, netsid);
+  if (netuid !== undefined) p = writeNetworkSecurity(out, p, ids[StructureKind.NETUID]!, netuid);
+  if (correlationToken !== undefined) {
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      writeU32(out, p, s.length + 4);
+      out.set(s, p + 4);
+      p += s.length + 4;
+    }
+  } else {
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      const z = zz === undefined ? 0 : zz[i]!;
+      out[p] = (s.length + 4) >>> 8;
+      out[p + 1] = (s.length + 4) & 0xff;
+      out[p + 2] = z >>> 8;
+      out[p + 3] = z & 0xff;
+      out.set(s, p + 4);
+      p += s.length + 4;
+    }
+  }
+  writeIdHeader(out, p, ReplyLength.CSM, ids[StructureKind.CSM]!);
+  out[p + 2] = csm.flags;
+  out[p + 3] = csm.protocolLevel;
+}
+
+/** A NETSID/NETUID structure: LL, reserved halfword, ID, reserved fullword, data. */
+function writeNetworkSecurity(out: Uint8Array, p: number, id: Uint8Array, data: Uint8Array): number {
+  writeIdHeader(out, p, ReplyLength.NETWORK_SECURITY_HEADER + data.length, id);
+  writeU32(out, p + 12, 0);
+  out.set(data, p + ReplyLength.NETWORK_SECURITY_HEADER);
+  return p + ReplyLength.NETWORK_SECURITY_HEADER + data.length;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -45,6 +45,32 @@ describe('XCF link frame', () => {
     expect(got).toHaveLength(2);
     expect(r.bufferedBytes).toBe(0);
   });
+  it('returns frames inside a chunk as views of it; a frame across chunks is copied once, into its own buffer', () => {
+    const chunk = Buffer.from(new ByteBuilder().raw(frame).raw(frame).raw(frame.subarray(0, 10)).bytes());
+    const r = new XcfFrameReader();
+    const [a, b] = r.push(chunk);
+    expect(Buffer.isBuffer(a)).toBe(false); // plain views, so slice() copies
+    expect([a!.buffer, b!.buffer]).toEqual([chunk.buffer, chunk.buffer]);
+    expect([a!.byteOffset - chunk.byteOffset, b!.byteOffset - chunk.byteOffset]).toEqual([0, frame.length]);
+    const rest = new ByteBuilder().raw(frame.subarray(10)).raw(frame).bytes();
+    const [c, d] = r.push(rest);
+    expect(c!.buffer).not.toBe(chunk.buffer);
+    expect(c!.buffer).not.toBe(rest.buffer);
+    expect(d!.buffer).toBe(rest.buffer);
+    expect([a, b, c, d].map((f) => toHex(f!))).toEqual(new Array(4).fill(toHex(frame)));
+    // decoded segments alias the frame, and so the pushed chunk
+    expect(decodeXcfFrame(a!).segments![0]!.buffer).toBe(chunk.buffer);
+  });
+  it('assembles frames of several KB from TCP-sized chunks byte-exact (uninitialised buffers fully written)', () => {
+    const big = (fill: number, n: number): Uint8Array => encodeXcfFrame({ ...message, segments: [new Uint8Array(n).fill(fill)] });
+    const frames = [big(0xc1, 5000), big(0xc2, 3000), big(0xc3, 20_000), big(0xc4, 10)];
+    const stream = new ByteBuilder().raw(frames.flatMap((f) => [...f])).bytes();
+    const r = new XcfFrameReader();
+    const got: Uint8Array[] = [];
+    for (let i = 0; i < stream.length; i += 1460) got.push(...r.push(stream.slice(i, i + 1460)));
+    expect(got.map(toHex)).toEqual(frames.map(toHex));
+    expect(r.bufferedBytes).toBe(0);
+  });
   it('decodes messages straight from the reader', () => {
     const r = new XcfFrameReader();
     r.write(frame);

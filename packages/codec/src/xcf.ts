@@ -18,6 +18,7 @@
  */
 import { type CodePage } from './ebcdic.js';
 import { CodecError, CodecErrorCode } from './errors.js';
+import { StreamFramer } from './stream-framer.js';
 import { type OtmaMessage, decodeOtmaMessage, encodeOtmaMessageInto, otmaMessageSize } from './otma.js';
 
 /** Bytes of the frame's length prefix. */
@@ -66,75 +67,50 @@ export interface XcfFrameReaderOptions {
 }
 
 /**
- * Splits the XCF link byte stream into frames. One buffer with cursors; frames are returned as copies;
- * identical output for any chunking. A length over `maxFrameSize` or under `XCF_MIN_FRAME` throws
- * (`IMS_ERR_FRAME_TOO_LARGE` / `IMS_ERR_BAD_LENGTH`) as soon as the LLLL arrives, and the reader then
- * stays failed until `reset()` — the stream is out of step.
+ * Splits the XCF link byte stream into frames. Identical output for any chunking. A length over
+ * `maxFrameSize` or under `XCF_MIN_FRAME` throws (`IMS_ERR_FRAME_TOO_LARGE` / `IMS_ERR_BAD_LENGTH`)
+ * as soon as the LLLL arrives, and the reader then stays failed until `reset()` — the stream is out of
+ * step.
+ *
+ * Frames are plain `Uint8Array` views, not copies: of the chunk given to `write`/`push` when the frame
+ * lies within it, or of a buffer holding that frame alone when it spans chunks (each byte copied once;
+ * the buffer logic is `StreamFramer`'s, shared with the request and reply readers). The reader never
+ * writes into a frame it has returned, so frames — and the segments `decodeXcfFrame` returns as views
+ * of them — stay valid as long as the caller does not modify the chunks it wrote. A kept frame keeps
+ * its chunk alive.
  */
-export class XcfFrameReader {
+export class XcfFrameReader extends StreamFramer {
   readonly maxFrameSize: number;
   readonly maxBufferedBytes: number;
   private readonly codePage: CodePage | undefined;
-  private buf: Uint8Array = new Uint8Array(0);
-  private start = 0;
-  private end = 0;
-  private failed: CodecError | undefined;
 
   constructor(options: XcfFrameReaderOptions = {}) {
     const max = options.maxFrameSize ?? DEFAULT_MAX_XCF_FRAME;
     if (!Number.isInteger(max) || max < XCF_MIN_FRAME || max > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `maxFrameSize must be an integer from ${XCF_MIN_FRAME} to ${0x7fffffff}, got ${max}`);
     const maxBuffered = options.maxBufferedBytes ?? 2 * max;
     if (!Number.isInteger(maxBuffered) || maxBuffered < max) throw new CodecError(CodecErrorCode.INVALID_VALUE, `maxBufferedBytes must be an integer ≥ maxFrameSize (${max}), got ${maxBuffered}`);
+    super({ maxBufferedBytes: maxBuffered, discardOnError: false });
     this.maxFrameSize = max;
     this.maxBufferedBytes = maxBuffered;
     this.codePage = options.codePage;
   }
 
-  /** Bytes buffered and not yet returned. */
-  get bufferedBytes(): number {
-    return this.end - this.start;
-  }
-
-  /** Append bytes; throws before copying if the buffer limit would be exceeded. */
+  /** Append bytes (the chunk is kept, not copied, until its frames are read); throws before taking it if the buffer limit would be exceeded. */
   write(chunk: Uint8Array): void {
-    if (this.failed) throw this.failed;
-    if (chunk.length === 0) return;
-    const held = this.end - this.start;
-    if (held + chunk.length > this.maxBufferedBytes) {
-      throw this.fail(new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF buffer would hold ${held + chunk.length} bytes; the limit is ${this.maxBufferedBytes}`, { details: { buffered: held + chunk.length, limit: this.maxBufferedBytes } }));
-    }
-    if (this.end + chunk.length > this.buf.length) {
-      if (held + chunk.length <= this.buf.length) {
-        this.buf.copyWithin(0, this.start, this.end);
-      } else {
-        const next = new Uint8Array(Math.min(this.maxBufferedBytes, Math.max(held + chunk.length, this.buf.length * 2, 4096)));
-        next.set(this.buf.subarray(this.start, this.end));
-        this.buf = next;
-      }
-      this.end = held;
-      this.start = 0;
-    }
-    this.buf.set(chunk, this.end);
-    this.end += chunk.length;
-    this.frameEnd();
+    this.append(chunk);
+    this.pending();
   }
 
-  /** The next complete frame (a copy, LLLL included), or undefined. */
+  /** The next complete frame (a view, LLLL included), or undefined. */
   read(): Uint8Array | undefined {
-    if (this.failed) throw this.failed;
-    const e = this.frameEnd();
-    if (e < 0) return undefined;
-    const frame = this.buf.slice(this.start, e);
-    this.start = e;
-    if (this.start === this.end) this.start = this.end = 0;
-    return frame;
+    return this.nextFrame();
   }
 
   /** Append bytes and return every frame now complete. */
   push(chunk: Uint8Array): Uint8Array[] {
-    this.write(chunk);
+    this.append(chunk);
     const out: Uint8Array[] = [];
-    for (let f = this.read(); f !== undefined; f = this.read()) out.push(f);
+    this.drain(out);
     return out;
   }
 
@@ -145,22 +121,15 @@ export class XcfFrameReader {
     return decodeXcfFrame(f, this.codePage === undefined ? {} : { codePage: this.codePage });
   }
 
-  /** Drop everything buffered and any error. */
-  reset(): void {
-    this.start = this.end = 0;
-    this.failed = undefined;
+  protected overLimit(total: number): CodecError {
+    return new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF buffer would hold ${total} bytes; the limit is ${this.maxBufferedBytes}`, { details: { buffered: total, limit: this.maxBufferedBytes } });
   }
 
-  private fail(err: CodecError): CodecError {
-    this.failed = err;
-    return err;
-  }
-
-  private frameEnd(): number {
-    if (this.end - this.start < XCF_LENGTH_BYTES) return -1;
-    const total = readU32(this.buf, this.start);
-    if (total > this.maxFrameSize) throw this.fail(new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF frame of ${total} bytes exceeds the ${this.maxFrameSize}-byte limit`, { details: { size: total, limit: this.maxFrameSize } }));
-    if (total < XCF_MIN_FRAME) throw this.fail(new CodecError(CodecErrorCode.BAD_LENGTH, `XCF frame LLLL ${total} is below the ${XCF_MIN_FRAME}-byte minimum`, { details: { llll: total } }));
-    return this.end - this.start >= total ? this.start + total : -1;
+  protected measure(b: Uint8Array, start: number, end: number): number {
+    if (end - start < XCF_LENGTH_BYTES) return -XCF_LENGTH_BYTES;
+    const total = readU32(b, start);
+    if (total > this.maxFrameSize) throw new CodecError(CodecErrorCode.FRAME_TOO_LARGE, `XCF frame of ${total} bytes exceeds the ${this.maxFrameSize}-byte limit`, { details: { size: total, limit: this.maxFrameSize } });
+    if (total < XCF_MIN_FRAME) throw new CodecError(CodecErrorCode.BAD_LENGTH, `XCF frame LLLL ${total} is below the ${XCF_MIN_FRAME}-byte minimum`, { details: { llll: total } });
+    return total;
   }
 }

@@ -6,3 +6,4 @@
 export * from './requests.js';
 export * from './vectors.js';
 export * from './replies.js';
+export * from './otma.js';

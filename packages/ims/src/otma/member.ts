@@ -390,8 +390,10 @@ export class OtmaMember {
     link.inFlightSubmits++;
     if (link.inFlightSubmits >= this.maxInFlight) this.flows.get(link.id)?.pause();
     info.inputs++;
-    // The segments are views into a frame decoded for this call alone: the engine may keep them.
-    const input: SubmitInput = { segments, adoptSegments: true, origin, conversationId, securityCheck, channel, onAccepted: wantAck ? () => this.ack(link, c) : undefined };
+    // The segments are views into the link's socket chunk (the codec's frame readers return views, not
+    // copies): a queued message must not pin a whole chunk for as long as it waits, so the engine copies
+    // them (adoptSegments false).
+    const input: SubmitInput = { segments, adoptSegments: false, origin, conversationId, securityCheck, channel, onAccepted: wantAck ? () => this.ack(link, c) : undefined };
     this.engine.submit(input).then(
       (r) => {
         this.submitDone(link);
