@@ -4,11 +4,13 @@
  * `imsplex-ims-connect hash-password [PASSWORD]` — print a users-file hash (reads stdin if omitted).
  *
  * Operator commands are read from stdin, one per line (WTOR, MODIFY or type-2 spelling), and
- * answered on stdout. SIGTERM/SIGINT run CLOSEHWS QUIESCE; a second signal forces.
+ * answered on stdout. SIGTERM/SIGINT run CLOSEHWS QUIESCE; a second signal forces. Run as a child
+ * with an IPC channel, it also serves connections handed off by the VIPA distributor (handoff.ts).
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { loadHwsCfg } from './config/hwscfg.js';
+import { acceptImsConnectHandoffs } from './handoff.js';
 import { ImsConnectError } from './errors.js';
 import { hashPassword, loadUsersFile } from './security.js';
 import { ImsConnectServer } from './server.js';
@@ -59,6 +61,9 @@ async function main(argv: string[]): Promise<void> {
     server.log.info(`admin endpoint listening on ${options.admin!.host}:${typeof a === 'object' && a ? a.port : options.admin!.port}`);
   }
   const ports = options.ports.map((p) => server.boundPort(p.id));
+  // Run as a child with an IPC channel (the stack supervisor): serve the connections the VIPA
+  // distributor hands off (its HANDOFF data plane) like ones accepted here. Armed before 'ready'.
+  const stopHandoffs = process.send ? acceptImsConnectHandoffs(server) : undefined;
   process.stdout.write(`HWSC0010I IMS CONNECT ${options.id} READY PORTS=${ports.join(',')}\n`);
   process.send?.({ type: 'ready', id: options.id, ports });
 
@@ -66,6 +71,7 @@ async function main(argv: string[]): Promise<void> {
   const stop = async (mode: 'QUIESCE' | 'FORCE') => {
     if (stopping && mode !== 'FORCE') return;
     stopping = true;
+    stopHandoffs?.();
     await server.shutdown(mode);
     admin?.close();
     admin?.closeAllConnections();

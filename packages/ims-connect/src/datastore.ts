@@ -1,7 +1,8 @@
 /**
  * Datastores: each an OTMA link to an IMS system over the imsplex "XCF" link (TCP on loopback,
  * frames from `@imsplex/codec`'s xcf.ts). The link connects, bids as an OTMA client (client-bid),
- * reconnects with exponential backoff, and multiplexes the sessions' exchanges by tpipe.
+ * reconnects with capped, jittered exponential backoff (at once after losing an active link, and
+ * early when a client asks for the datastore), and multiplexes the sessions' exchanges by tpipe.
  *
  * The conversation with IMS follows packages/ims/OTMA-LINK.md; every byte layout and flag value
  * comes from the codec (otma.ts / xcf.ts).
@@ -36,7 +37,13 @@ export interface DatastoreLink {
    * far as the link knows at the time of the call. Optional: a link without it never sets the flag.
    */
   asyncOutputQueued?(tpipe: string): boolean;
-  /** Connect (OPENDS / start); idempotent. */
+  /**
+   * A fresh sign that the datastore is wanted now (a client asked for it while it was not active).
+   * Optional: an OTMA link waiting to reconnect tries at once instead of at the end of its backoff
+   * (rate-limited to one attempt per initial delay).
+   */
+  kick?(): void;
+  /** Connect (OPENDS / start); idempotent. While waiting to reconnect, tries at once. */
   open(): void;
   /** Stop by command (STOPDS): close the link and refuse work until `open()`. */
   stop(): void;
@@ -50,7 +57,16 @@ export interface OtmaLinkOptions {
   hwsId: string;
   timers: Timers;
   log: (level: 'info' | 'warn', msg: string) => void;
-  reconnect: { initialDelay: number; maxDelay: number };
+  /**
+   * Reconnect backoff: the first retry after a failed attempt waits `initialDelay` ms, each further one
+   * doubles up to `maxDelay`; `jitter` (0–1) shortens every wait by a random fraction up to that
+   * share, so many IMS Connects do not retry in step and no wait exceeds `maxDelay`.
+   */
+  reconnect: { initialDelay: number; maxDelay: number; jitter?: number };
+  /** Random numbers in [0, 1) for the jitter (default `Math.random`; tests inject a fixed one). */
+  random?: () => number;
+  /** Millisecond clock for rate-limiting `kick()` (default `Date.now`). */
+  now?: () => number;
   /** Connect function (tests may inject an in-memory duplex). */
   connect?: (host: string, port: number) => Socket;
 }
@@ -66,6 +82,10 @@ export class OtmaDatastoreLink implements DatastoreLink {
   private otma: OtmaSession | undefined;
   private delay: number;
   private retry: unknown = undefined;
+  /** When the last connect attempt started (`now()`), for rate-limiting `kick()`. */
+  private lastAttempt = Number.NEGATIVE_INFINITY;
+  private readonly random: () => number;
+  private readonly now: () => number;
   private wanted = false;
   private closedForGood = false;
   private readonly listeners: Array<(s: DatastoreStatus) => void> = [];
@@ -76,6 +96,8 @@ export class OtmaDatastoreLink implements DatastoreLink {
   ) {
     this.id = ds.id;
     this.delay = options.reconnect.initialDelay;
+    this.random = options.random ?? Math.random;
+    this.now = options.now ?? Date.now;
   }
 
   status(): DatastoreStatus {
@@ -96,7 +118,41 @@ export class OtmaDatastoreLink implements DatastoreLink {
     if (this.closedForGood) return;
     this.wanted = true;
     if (this.state === 'STOPPED') this.setState('NOT ACTIVE');
-    if (!this.socket && this.retry === undefined) this.connect();
+    // OPENDS while a retry waits is an operator's fresh signal: try now rather than at the retry.
+    if (this.retry !== undefined) this.cancelRetry();
+    if (!this.socket) this.connect();
+  }
+
+  kick(): void {
+    if (this.retry === undefined || !this.wanted || this.closedForGood) return;
+    // At most one early attempt per initial delay: a burst of requests for a datastore that is down
+    // must not become a burst of connects.
+    if (this.now() - this.lastAttempt < this.options.reconnect.initialDelay) return;
+    this.cancelRetry();
+    this.connect();
+  }
+
+  private cancelRetry(): void {
+    if (this.retry !== undefined) this.options.timers.clearTimeout(this.retry);
+    this.retry = undefined;
+  }
+
+  /**
+   * Wait before the next attempt: `base` shortened by up to `jitter` of itself. [INF] imsplex choice:
+   * "equal-ish" jitter below the cap rather than around it, so `maxDelay` is a hard bound on how long
+   * a restarted IMS can stay unnoticed (plus the connect and client-bid).
+   */
+  private jittered(base: number): number {
+    const j = this.options.reconnect.jitter ?? 0;
+    const r = Math.min(Math.max(this.random(), 0), 1);
+    return Math.max(0, Math.round(base * (1 - j * r)));
+  }
+
+  private scheduleRetry(ms: number): void {
+    this.retry = this.options.timers.setTimeout(() => {
+      this.retry = undefined;
+      if (this.wanted && !this.socket) this.connect();
+    }, ms);
   }
 
   stop(): void {
@@ -112,8 +168,7 @@ export class OtmaDatastoreLink implements DatastoreLink {
   }
 
   private teardown(next: DatastoreStatus): void {
-    if (this.retry !== undefined) this.options.timers.clearTimeout(this.retry);
-    this.retry = undefined;
+    this.cancelRetry();
     const s = this.socket;
     this.socket = undefined;
     this.otma?.linkDown();
@@ -131,12 +186,15 @@ export class OtmaDatastoreLink implements DatastoreLink {
     const socket = this.options.connect ? this.options.connect(addr.host, addr.port) : netConnect({ host: addr.host, port: addr.port, noDelay: true });
     socket.setNoDelay?.(true);
     this.socket = socket;
+    this.lastAttempt = this.now();
+    let wasActive = false;
     const otma = new OtmaSession({
       hwsId: this.options.hwsId,
       ds: this.ds,
       write: (bytes) => socket.write(bytes),
       log: this.options.log,
       onActive: () => {
+        wasActive = true;
         this.delay = this.options.reconnect.initialDelay;
         this.setState('ACTIVE');
         this.options.log('info', `HWSD0290I CONNECTED TO DATASTORE=${this.id} GROUP=${this.ds.group} MEMBER=${this.ds.member} TARGET MEMBER=${this.ds.tmember}`);
@@ -157,12 +215,16 @@ export class OtmaDatastoreLink implements DatastoreLink {
       otma.linkDown();
       if (!this.wanted) return;
       this.setState('DISCONNECT');
+      if (wasActive) {
+        // A link that was up just went down (IMS stopped, or the link blipped): that is a fresh signal,
+        // so the first attempt goes now (on the next timer turn, never re-entrantly); the backoff
+        // applies from the first failure on.
+        this.scheduleRetry(0);
+        return;
+      }
       const d = this.delay;
       this.delay = Math.min(this.options.reconnect.maxDelay, this.delay * 2);
-      this.retry = this.options.timers.setTimeout(() => {
-        this.retry = undefined;
-        if (this.wanted) this.connect();
-      }, d);
+      this.scheduleRetry(this.jittered(d));
     });
   }
 

@@ -14,7 +14,9 @@ export {
   type DatastoreOptions,
   type ImsConnectOptions,
   type PortOptions,
+  type ReconnectOptions,
   type ResolvedDatastore,
+  type ResolvedReconnect,
   type ResolvedOptions,
   type UserRecord,
 } from './config/options.js';
@@ -50,4 +52,6 @@ export type { DatastoreStatus, ImsEvent, ImsInput, ImsOp, NakOptions, ResumeOpti
 export { OtmaDatastoreLink, type DatastoreExchange, type DatastoreLink, type OtmaLinkOptions } from './datastore.js';
 export { Connection, type ConnectionHost, type ConnectionOptions } from './connection.js';
 export { ImsConnectServer, type ServerDeps } from './server.js';
+/** The distributor's handoff data plane, target side: serve connections the VIPA distributor passes over IPC. */
+export { acceptImsConnectHandoffs, type ImsConnectHandoffOptions } from './handoff.js';
 export { startAdmin } from './admin.js';

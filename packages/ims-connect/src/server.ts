@@ -31,6 +31,8 @@ export interface ServerDeps {
   now?: () => number;
   /** Create the link for a datastore (default: OTMA over TCP to `XCFADDR`). */
   datastoreFactory?: (ds: ResolvedOptions['datastores'][number], server: ImsConnectServer) => DatastoreLink;
+  /** Random numbers in [0, 1) for the datastore reconnect jitter (default `Math.random`). */
+  random?: () => number;
   /** Collect Node default metrics too. */
   defaultMetrics?: boolean;
 }
@@ -81,7 +83,17 @@ export class ImsConnectServer implements CommandTarget {
     this.codePage = getCodePage(this.options.codePage);
     this.host = this.makeHost();
     for (const p of this.options.ports) this.ports.set(p.id, { id: p.id, tls: p.tls, keepAlive: p.keepAlive, server: undefined, bound: p.id, active: false, conns: new Set() });
-    const factory = deps.datastoreFactory ?? ((ds, s) => new OtmaDatastoreLink(ds, { hwsId: s.options.id, timers: s.timers, log: (l, m) => s.log[l](m), reconnect: s.options.reconnect }));
+    const factory =
+      deps.datastoreFactory ??
+      ((ds, s) =>
+        new OtmaDatastoreLink(ds, {
+          hwsId: s.options.id,
+          timers: s.timers,
+          log: (l, m) => s.log[l](m),
+          reconnect: ds.reconnect,
+          ...(deps.random ? { random: deps.random } : {}),
+          ...(deps.now ? { now: deps.now } : {}),
+        }));
     for (const ds of this.options.datastores) {
       const link = factory(ds, this);
       link.onStatus((status) => {
@@ -175,6 +187,32 @@ export class ImsConnectServer implements CommandTarget {
   }
 
   /**
+   * Serve a TCP connection that another process accepted and handed to this one (the VIPA
+   * distributor's handoff data plane) exactly as if port `port` had accepted it: it goes through the
+   * port's own listener, so a stopped port or shutdown refuses it, MAXSOC counts it, KEEPAV and
+   * TCP_NODELAY are set, a TLS port runs the handshake on it, and its client IDs live in that port's
+   * registry. `port` is a configured port ID or the number it is bound to. Returns false (and
+   * destroys the socket) when no such port is defined.
+   */
+  adoptSocket(socket: Socket, port: number): boolean {
+    const p = this.portByNumber(port);
+    if (!p) {
+      this.metrics.rejected.inc({ port: String(port), reason: 'no-such-port' });
+      this.log.warn(`handed-off connection for port ${port} refused: no such port`);
+      socket.destroy();
+      return false;
+    }
+    if (p.server && p.active) p.server.emit('connection', socket);
+    else this.accept(p, socket); // refused there as a connect to a stopped port would be
+    return true;
+  }
+
+  /** True when `port` is a configured port ID or the number a port is bound to. */
+  hasPort(port: number): boolean {
+    return this.portByNumber(port) !== undefined;
+  }
+
+  /**
    * Serve one client over any duplex stream on configured port `port` (aedes-style entry point: tests
    * use `duplexPair()`). Returns the connection.
    */
@@ -252,7 +290,14 @@ export class ImsConnectServer implements CommandTarget {
         return holder !== undefined && holder !== conn && holder.cancelTimer();
       },
       generateClientId: () => this.registry.generate(),
-      datastoreStatus: (id) => this.links.get(id)?.status(),
+      datastoreStatus: (id) => {
+        const link = this.links.get(id);
+        if (!link) return undefined;
+        const status = link.status();
+        // A client wants a datastore that is reconnecting: a fresh signal to try now (link.kick).
+        if (status === 'DISCONNECT') link.kick?.();
+        return status;
+      },
       asyncOutputQueued: (id, tpipe) => this.links.get(id)?.asyncOutputQueued?.(tpipe) === true,
       shuttingDown: () => this.state === 'quiescing' || this.state === 'closed',
     };

@@ -18,6 +18,7 @@ import {
   IrmTimer,
   OtmaMessageType,
   OtmaServerState,
+  ProtocolLevel,
   ReasonCode,
   ReturnCode,
   SocketType,
@@ -136,6 +137,11 @@ interface Interaction {
   resume?: ResumeOption;
   /** CM0 ACK NOWAIT negotiated on the original input (IRM_F1 X'02'). */
   ackNoWait: boolean;
+  /**
+   * Part of a conversation (the input continued one, or IMS marked output conversational): an ACK/NAK
+   * of it is "associated with a conversational transaction", where X'E9' becomes 2 s (spec §4.2).
+   */
+  conversational: boolean;
   /** Output delivered so far in this interaction (for GENCID/REQMOD on the first only). */
   delivered: number;
 }
@@ -646,6 +652,7 @@ export class Session {
       datastore,
       tpipe: this.clientId,
       ackNoWait: (req.f1 & IrmF1.NOWAIT) !== 0,
+      conversational: this.conversation,
       delivered: 0,
     };
     this.cur = cur;
@@ -690,7 +697,7 @@ export class Session {
     const option: ResumeOption = low & IrmF5.ONE ? 'single' : low & IrmF5.SWAIT ? 'singleWait' : low & IrmF5.AUTO ? 'auto' : 'noauto';
     // IRM_RT_ALTCID needs ARCH1 (IRM_LEN ≥ 96); a HWSJAVA0 client names the tpipe in its OTMA control data.
     const tpipe = (req.otmaHeaders || req.irmLength >= 96) && req.rerouteOrAltClientId ? req.rerouteOrAltClientId : this.clientId;
-    const cur: Interaction = { kind: 'resume', req, cm: 0, sync: 1, timerByte: req.timer, explicit: true, datastore, tpipe, resume: option, ackNoWait: false, delivered: 0 };
+    const cur: Interaction = { kind: 'resume', req, cm: 0, sync: 1, timerByte: req.timer, explicit: true, datastore, tpipe, resume: option, ackNoWait: false, conversational: false, delivered: 0 };
     this.cur = cur;
     out.push({ type: 'ims', op: { op: 'resume', datastore, tpipe, option, callout: calloutBits === IrmF0.SYNONLY ? 'only' : calloutBits ? 'first' : 'none', userId } });
     this.setPhase('ims');
@@ -700,7 +707,7 @@ export class Session {
   private onDeallocate(req: SessionRequest, out: SessionAction[]): void {
     const datastore = this.lastDatastore;
     if (this.ctx.datastoreStatus(datastore) !== 'ACTIVE') return this.rsm(out, req, ReturnCode.IMS_CONNECT_ERROR, ReasonCode.COMMERR);
-    this.cur = { kind: 'dealloc', req, cm: 1, sync: 1, timerByte: req.timer, explicit: true, datastore, tpipe: this.clientId, ackNoWait: false, delivered: 0 };
+    this.cur = { kind: 'dealloc', req, cm: 1, sync: 1, timerByte: req.timer, explicit: true, datastore, tpipe: this.clientId, ackNoWait: false, conversational: true, delivered: 0 };
     out.push({ type: 'ims', op: { op: 'deallocate', datastore, tpipe: this.clientId } });
     this.setPhase('ims');
     this.armWait(out, this.cur, req, this.waitFor(req, 'ackConv'));
@@ -740,7 +747,10 @@ export class Session {
         const first = cur.delivered === 0;
         cur.delivered++;
         let flags = 0;
-        if (ev.conversational) flags |= StatusFlag.CONVERSATIONAL;
+        if (ev.conversational) {
+          flags |= StatusFlag.CONVERSATIONAL;
+          cur.conversational = true;
+        }
         if (ev.asyncQueued) flags |= StatusFlag.ASYNC_MESSAGE_QUEUED;
         // ACK needed for CONFIRM output (CM1 CONFIRM, all CM0) and for every RESUME TPIPE message.
         const needAck = cur.kind === 'resume' || ev.ackRequired || cur.sync === 1;
@@ -858,10 +868,11 @@ export class Session {
         return;
       }
       this.setPhase('after');
-      return this.armWait(out, cur, req, this.waitFor(req, this.conversation ? 'ackConv' : 'ackCm1'));
+      return this.armWait(out, cur, req, this.waitFor(req, cur.conversational ? 'ackConv' : 'ackCm1'));
     }
     // CM0: after the ACK IMS Connect waits for more output for the tpipe, then the timeout RSM;
-    // with CM0 ACK NOWAIT (IRM_F1 X'02' on the input + timer X'E9') nothing follows.
+    // with CM0 ACK NOWAIT nothing at all follows (spec §4.2, §6.1): the client does not read again,
+    // so any reply here would be taken as the answer to its next request on a persistent socket.
     if (this.conversation && ack) {
       this.cur = undefined;
       this.completed++;
@@ -870,7 +881,7 @@ export class Session {
       out.push(READ);
       return;
     }
-    if (cur.ackNoWait && req.timer === IrmTimer.NO_WAIT) return this.finishQuiet(out);
+    if (ack && req.timer === IrmTimer.NO_WAIT && this.cm0AckNoWait(cur, req)) return this.finishQuiet(out);
     const w = this.waitFor(req, 'ackCm0');
     if (!ack) {
       cur.timerByte = req.timer;
@@ -879,6 +890,19 @@ export class Session {
     }
     this.setPhase('after');
     this.armWait(out, cur, req, w);
+  }
+
+  /**
+   * CM0 ACK NOWAIT in force for this ACK (its timer is X'E9')? [IBM] the client marks its CM0 input
+   * with IRM_F1 X'02' and acknowledges with timer X'E9'. [INF] The flag counts on either the original input or
+   * the ACK itself (clients differ: `@imsplex/client` sets it on the ACK), and only when this IMS
+   * Connect advertises protocol level X'02' or higher in its CSMs; below that the ACK is an ordinary
+   * CM0 ACK, where X'E9' becomes 0.25 s. [INF] A NAK is never "no wait": NOWAIT is defined for the
+   * positive acknowledgement only, so a NAK always ends with the timeout RSM.
+   */
+  private cm0AckNoWait(cur: Interaction, ackReq: SessionRequest): boolean {
+    if (this.ctx.options.protocolLevel < ProtocolLevel.CM0_ACK_NOWAIT) return false;
+    return cur.ackNoWait || (ackReq.f1 & IrmF1.NOWAIT) !== 0;
   }
 
   /** End an interaction without a reply (NO_WAIT forms). */

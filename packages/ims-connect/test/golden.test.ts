@@ -2,7 +2,7 @@
  * Golden bytes from spec ims-connect-protocol.md §13: requests are the spec's hex dumps, replies are
  * compared byte for byte with the spec's dumps.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { harness, hex, toHex, type Harness } from './harness.js';
 
 // §13.1: SAMPL1 send-receive, CM1, sync NONE, IVTNO, persistent, timer X'31', client CLIENT01.
@@ -55,6 +55,28 @@ const PING_13_7 = `
 0040  40 40 40 40 40 40 40 40 40 40 40 40 40 40 40 40
 0050  40 40 40 40 00 14 00 00 D7 C9 D5 C7 40 C9 D4 E2
 0060  6D C3 D6 D5 D5 C5 C3 E3 00 04 00 00`;
+
+// CM0 ACK NOWAIT (spec §4.2, §6.1): the §13.1 request as CM0 (IRM_F2 X'40' at offset X'21').
+const REQ_CM0 = `
+0000  00 00 00 71 00 50 00 00 5C E2 C1 D4 D7 D3 F1 5C
+0010  00 00 00 00 00 31 10 00 C3 D3 C9 C5 D5 E3 F0 F1
+0020  00 40 00 40 C9 E5 E3 D5 D6 40 40 40 C9 D4 E2 F1
+0030  40 40 40 40 40 40 40 40 40 40 40 40 E4 E2 C5 D9
+0040  F0 F1 40 40 40 40 40 40 40 40 40 40 E2 C5 C3 D9
+0050  C5 E3 40 40 00 19 00 00 C9 E5 E3 D5 D6 40 40 40
+0060  C4 C9 E2 D7 D3 C1 E8 40 D3 C1 E2 E3 F1 00 04 00
+0070  00`;
+// Its ACK with IRM_TIMER X'E9' (offset X'15') and IRM_F1 X'02' NOWAIT (offset X'20'), F2 X'40' CM0,
+// F3 X'01' CONFIRM, F4 C'A' X'C1'.
+const ACK_CM0_NOWAIT = `
+0000  00 00 00 58 00 50 00 00 5C E2 C1 D4 D7 D3 F1 5C
+0010  00 00 00 00 00 E9 10 00 C3 D3 C9 C5 D5 E3 F0 F1
+0020  02 40 01 C1 C9 E5 E3 D5 D6 40 40 40 C9 D4 E2 F1
+0030  40 40 40 40 40 40 40 40 40 40 40 40 E4 E2 C5 D9
+0040  F0 F1 40 40 40 40 40 40 40 40 40 40 E2 C5 C3 D9
+0050  C5 E3 40 40 00 04 00 00`;
+// The same ACK without IRM_F1_NOWAIT: X'E9' becomes 0.25 s, then RSM RC 40 (X'28') reason X'E9'.
+const RSM_RC40_E9 = '00000018 0014 0000 5CD9C5D8E2E3E25C 00000028 000000E9';
 
 let h: Harness;
 afterEach(async () => {
@@ -168,5 +190,45 @@ describe('spec §13 golden bytes', () => {
     const total = rep.length;
     expect(toHex(rep.subarray(0, 4))).toBe(total.toString(16).toUpperCase().padStart(8, '0'));
     expect(toHex(rep.subarray(total - 12))).toBe('000C10025CC3E2D4D6D2E85C');
+  });
+
+  it('CM0 ACK NOWAIT (IRM_F1 X\'02\' + timer X\'E9\' on the ACK): nothing follows; the next request on the persistent socket gets its own reply and nothing else', async () => {
+    h = await harness();
+    const c = h.memory();
+    c.send(hex(REQ_CM0));
+    // CM0 runs as CONFIRM: data + CSM X'30' (ACK required), protocol level X'02' (NOWAIT supported).
+    expect(toHex((await c.next())!)).toBe(toHex(hex(REP_13_3)));
+    // The ACK and the next request go out back to back, as a pooled client sends them.
+    c.send(hex(ACK_CM0_NOWAIT));
+    c.send(hex(REQ_13_1));
+    expect(toHex((await c.next())!)).toBe(toHex(hex(REP_13_2)));
+    c.send(hex(PING_13_7));
+    const ping = (await c.next())!;
+    expect(toHex(ping.subarray(8, 17))).toBe('C8E6E2C3F0F0F3F0C9'); // HWSC0030I: the PING's own reply
+    // Every byte the server sent, in order: exactly the three replies, no RSM between them.
+    expect(toHex(Buffer.concat(c.raw))).toBe(toHex(hex(REP_13_3)) + toHex(hex(REP_13_2)) + toHex(ping));
+    expect(c.closed).toBe(false);
+    expect(h.ims.log.filter((l) => l.startsWith('send IVTNO'))).toEqual(['send IVTNO cm0 sync1 tpipe=CLIENT01', 'send IVTNO cm1 sync0 tpipe=CLIENT01']);
+  });
+
+  it('the same ACK without IRM_F1_NOWAIT: X\'E9\' becomes 0.25 s and the client reads RSM RC 40 reason X\'E9\' before its next reply', async () => {
+    vi.useFakeTimers();
+    try {
+      h = await harness();
+      const c = h.memory();
+      c.send(hex(REQ_CM0));
+      expect(toHex((await c.next())!)).toBe(toHex(hex(REP_13_3)));
+      const ack = hex(ACK_CM0_NOWAIT);
+      ack[0x20] = 0x00; // IRM_F1: no NOWAIT
+      c.send(ack);
+      c.send(hex(REQ_13_1));
+      await vi.advanceTimersByTimeAsync(249);
+      expect(c.queued).toBe(0);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(toHex((await c.next())!)).toBe(toHex(hex(RSM_RC40_E9)));
+      expect(toHex((await c.next())!)).toBe(toHex(hex(REP_13_2)));
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -9,6 +9,10 @@
  * IBM keeps outside HWSCFG (bind address, admin endpoint, users file, TLS files, XCF addresses).
  * Every error is a `ConfigError` with `file:line: KEY: message`.
  *
+ * imsplex extension: `RECONNECT=(INIT=ms,MAX=ms,JITTER=percent)` on `DATASTORE` sets the OTMA link's
+ * reconnect backoff (defaults INIT=50, MAX=1000, JITTER=20); IBM has no such keyword, its IMS Connect
+ * learns through XCF when IMS is back.
+ *
  * imsplex extension: `PORTID=(0)`, `PORT=(ID=0)` or `SSLPORT=(0)` (once per file) binds an ephemeral
  * port chosen by the OS, for tests; IBM requires 1–65535. The server's `boundPort(0)` and the bin's
  * `READY PORTS=` line report the port it got.
@@ -407,6 +411,23 @@ export function parseHwsCfg(text: string, file = '<hwscfg>'): HwsCfg {
               ds.alternates = listAtoms(file, p).map((a) => a.text.toUpperCase());
               listAtoms(file, p).forEach((a, j) => sources.set(`datastores.${i}.alternates.${j}`, { file, line: a.line, key: 'ALTDS' }));
               break;
+            case 'RECONNECT': {
+              // imsplex extension: the OTMA link's reconnect backoff, INIT/MAX in ms, JITTER in percent.
+              const r: NonNullable<DatastoreOptions['reconnect']> = {};
+              for (const sp of subParams(file, p)) {
+                if (sp.key === 'INIT') {
+                  r.initialDelay = num(file, sp, 1, 3_600_000);
+                  sources.set(`datastores.${i}.reconnect.initialDelay`, { file, line: sp.line, key: 'RECONNECT INIT' });
+                } else if (sp.key === 'MAX') {
+                  r.maxDelay = num(file, sp, 1, 3_600_000);
+                  sources.set(`datastores.${i}.reconnect.maxDelay`, { file, line: sp.line, key: 'RECONNECT MAX' });
+                } else if (sp.key === 'JITTER') r.jitter = num(file, sp, 0, 100) / 100;
+                else throw new ConfigError({ file, line: sp.line, key: sp.key }, 'unknown RECONNECT keyword (INIT, MAX, JITTER)');
+              }
+              ds.reconnect = r;
+              at(`datastores.${i}.reconnect`, p);
+              break;
+            }
             default:
               if (DS_RECORDED.has(p.key)) warnings.push(`${file}:${p.line}: DATASTORE ${p.key} accepted but not emulated`);
               else throw new ConfigError({ file, line: p.line, key: p.key }, 'unknown DATASTORE keyword');
