@@ -35,7 +35,7 @@ export const ZOS_CONNECT_ADMIN = Object.freeze({ user: 'zcadmin', password: 'zca
  */
 export function binAcceptsHandoffs(kind: BoxKind, runtime: Runtime): boolean {
   try {
-    return /acceptHandoffs/.test(readFileSync(binPath(kind, runtime), 'utf8'));
+    return /accept\w*Handoffs\(/.test(readFileSync(binPath(kind, runtime), 'utf8'));
   } catch {
     return false;
   }

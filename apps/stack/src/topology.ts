@@ -12,7 +12,7 @@
  *
  * | section | keys |
  * | --- | --- |
- * | `[stack]` | [data-dir = ./.data/stack] [dashboard = 127.0.0.1:7700] [data-plane = proxy\|handoff (proxy)] [start-timeout = 30000 ms] |
+ * | `[stack]` | [data-dir = ./.data/stack] [dashboard = 127.0.0.1:7700] [data-plane = proxy\|handoff (handoff)] [start-timeout = 30000 ms] |
  * | `[host NAME]` | address = 127.x.y.z (a loopback address: the LPAR's own IP, also its dynamic XCF address) |
  * | `[vipa]` | address = 127.x.y.z (the distributed dynamic VIPA) |
  * | `[distribute PORT]` | targets = zosconnect\|imsconnect, [method = ROUNDROBIN\|BASEWLM\|SERVERWLM\|WEIGHTEDACTIVE\|HOTSTANDBY (BASEWLM, IBM's default)], [optlocal = 0–16 \| no (no)] |
@@ -178,7 +178,7 @@ export const DEFAULT_TOPOLOGY = `# imsplex topology: the seed's high-availabilit
 [stack]
 data-dir   = ./.data/stack        # journals, generated configs and logs of every box
 dashboard  = 127.0.0.1:7700
-data-plane = proxy                # proxy | handoff (the distributor passes sockets to the targets)
+data-plane = handoff              # proxy | handoff (the distributor passes sockets to the targets)
 
 [host SYS1]
 address = 127.0.1.1

@@ -28,7 +28,7 @@ describe('generated distributor profile', () => {
       { xcf: '127.0.1.1', port: 7150 },
       { xcf: '127.0.1.2', port: 7150 },
     ]);
-    expect(p.emulator).toMatchObject({ probeIntervalMs: PROFILE_TIMINGS.probeIntervalMs, heartbeatTimeoutMs: PROFILE_TIMINGS.heartbeatTimeoutMs, dataPlane: 'PROXY' });
+    expect(p.emulator).toMatchObject({ probeIntervalMs: PROFILE_TIMINGS.probeIntervalMs, heartbeatTimeoutMs: PROFILE_TIMINGS.heartbeatTimeoutMs, dataPlane: 'HANDOFF' });
     expect(p.emulator.systems).toMatchObject({ SYS1: '127.0.1.1', SYS2: '127.0.1.2', SYS3: '127.0.1.3' });
   });
   it('serves the backup too: with role backup the VIPADEFINE becomes a VIPABACKUP', () => {

@@ -49,7 +49,7 @@ describe('the default topology', () => {
     expect(t.boxes.find((b) => b.name === 'HWS1')).toMatchObject({ port: 5801, datastores: ['IMS1', 'IMS2'] });
     expect(t.boxes.find((b) => b.name === 'ZCON3')).toMatchObject({ port: 5595, datastore: 'IMS1' });
     expect(t.dataDir).toBe('./.data/stack');
-    expect(t.dataPlane).toBe('proxy');
+    expect(t.dataPlane).toBe('handoff');
   });
   it('starts IMS first and the distributors last', () => {
     expect(t.boxes.map((b) => b.kind)).toEqual(['ims', 'ims', 'imsconnect', 'imsconnect', 'zosconnect', 'zosconnect', 'zosconnect', 'distributor', 'distributor']);

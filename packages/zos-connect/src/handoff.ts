@@ -1,51 +1,25 @@
 /**
- * Handoff data plane, target side: when the stack supervisor passes a connection accepted by the
- * VIPA distributor over the IPC channel (`{ type: 'imsplex:handoff', … }` + the socket), feed it to
- * the HTTP server as if it had been accepted there, and report its close. The message shapes are the
- * distributor's IPC contract (packages/distributor/src/dataplane/handoff.ts); this package does not
- * import the distributor.
+ * Handoff data plane, target side: when the stack supervisor passes a connection that the VIPA
+ * distributor accepted (its HANDOFF data plane), serve it as if the HTTP server had accepted it.
+ *
+ * Packages meet only through wire protocols (ARCHITECTURE.md). The handoff IPC messages are the
+ * distributor's protocol with its targets, so this uses the distributor's own target-side helper:
+ * one implementation of the message shapes, the raw-handle wrapping and the close reports.
  */
-import { type Server, type Socket } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
+import { acceptHandoffs as acceptDistributorHandoffs, type AcceptHandoffsOptions } from '@imsplex/distributor';
 
-interface HandoffMessage {
-  readonly type: 'imsplex:handoff';
-  readonly id: number;
-  readonly owner: string;
-  readonly dvipa: string;
-  readonly port: number;
-  readonly xcf: string;
-}
-
-/** The IPC endpoint (a child process's `process`). */
-export interface IpcChannel {
-  send?: (message: unknown) => boolean;
-  connected?: boolean;
-  on(event: 'message', listener: (m: unknown, handle?: unknown) => void): unknown;
-  off(event: 'message', listener: (m: unknown, handle?: unknown) => void): unknown;
-}
-
-function isHandoff(m: unknown): m is HandoffMessage {
-  return typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'imsplex:handoff';
-}
-
-/** Accept handed-off sockets into `server`. Returns a function that stops listening. */
-export function acceptHandoffs(server: Server, channel: IpcChannel = process as unknown as IpcChannel): () => void {
-  const handler = (m: unknown, handle?: unknown): void => {
-    if (!isHandoff(m)) return;
-    const socket = handle as Socket | undefined;
-    if (!socket || typeof socket.setNoDelay !== 'function') return;
-    socket.setNoDelay(true);
-    socket.once('close', () => {
-      if (typeof channel.send === 'function' && channel.connected !== false) {
-        try {
-          channel.send({ type: 'imsplex:handoff:closed', id: m.id, owner: m.owner, dvipa: m.dvipa, port: m.port, xcf: m.xcf });
-        } catch {
-          // The supervisor is gone.
-        }
-      }
-    });
-    server.emit('connection', socket);
-  };
-  channel.on('message', handler);
-  return () => channel.off('message', handler);
+/**
+ * Accept handed-off sockets into `server` (the z/OS Connect HTTP server). Handoffs for another port
+ * than the one `server` listens on are refused, so the distributor marks this target not ready for
+ * that port. Returns a function that stops accepting handoffs.
+ */
+export function acceptHandoffs(server: Server, channel?: AcceptHandoffsOptions['channel']): () => void {
+  return acceptDistributorHandoffs(server, {
+    filter: (m) => {
+      const address = server.address() as AddressInfo | null;
+      return address === null || address.port === m.port;
+    },
+    ...(channel ? { channel } : {}),
+  });
 }
