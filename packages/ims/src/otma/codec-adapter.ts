@@ -5,10 +5,8 @@
  */
 export {
   TRANSACTION_STATE_REST_LAYOUT,
-  type TransactionStateRest,
   TRANSACTION_STATE_LENGTH,
   MEMBER_STATE_REST_LAYOUT,
-  type MemberStateRest,
   SyncOption,
   transactionSyncFlags,
   transactionSyncLevel,
