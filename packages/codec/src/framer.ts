@@ -59,7 +59,7 @@ export class RequestFrameReader extends StreamFramer {
    * When complete frames precede the bad length in the same chunk, they are returned and the error is
    * thrown by the next `push` (check `failed` at end of stream).
    */
-  push(chunk: Uint8Array): Uint8Array[] {
+  override push(chunk: Uint8Array): Uint8Array[] {
     this.append(chunk);
     const frames: Uint8Array[] = [];
     try {

@@ -90,29 +90,6 @@ export class ReplyFrameReader extends StreamFramer {
     this.clearFailure();
   }
 
-  /**
-   * Append bytes (the chunk is kept, not copied, until its replies are read). Throws, before taking
-   * the chunk, if the buffer limit would be exceeded; throws as soon as a reply's length is known to be
-   * bad or over `maxFrameSize`.
-   */
-  write(chunk: Uint8Array): void {
-    this.append(chunk);
-    this.pending();
-  }
-
-  /** The next complete reply (a view; LLLL included for HWSSMPL1), or undefined if none is complete. */
-  read(): Uint8Array | undefined {
-    return this.nextFrame();
-  }
-
-  /** Append bytes and return every reply now complete. */
-  push(chunk: Uint8Array): Uint8Array[] {
-    this.append(chunk);
-    const out: Uint8Array[] = [];
-    this.drain(out);
-    return out;
-  }
-
   /** The next complete reply, decoded with the current framing, or undefined. */
   readReply(): ImsReply | undefined {
     const llll = this.mode;

@@ -184,6 +184,29 @@ export abstract class StreamFramer {
     return frame;
   }
 
+  /**
+   * Append bytes (the chunk is kept, not copied, until its frames are read). Throws, before taking the
+   * chunk, if the buffer limit would be exceeded; throws as soon as a frame's length is known to be bad
+   * or over the maximum frame size.
+   */
+  write(chunk: Uint8Array): void {
+    this.append(chunk);
+    this.pending();
+  }
+
+  /** The next complete frame (a view of the pushed bytes, length prefix included), or undefined. */
+  read(): Uint8Array | undefined {
+    return this.nextFrame();
+  }
+
+  /** Append bytes and return every frame now complete. */
+  push(chunk: Uint8Array): Uint8Array[] {
+    this.append(chunk);
+    const out: Uint8Array[] = [];
+    this.drain(out);
+    return out;
+  }
+
   /** The next complete frame, or undefined. */
   protected nextFrame(): Uint8Array | undefined {
     const n = this.pending();

@@ -95,25 +95,6 @@ export class XcfFrameReader extends StreamFramer {
     this.codePage = options.codePage;
   }
 
-  /** Append bytes (the chunk is kept, not copied, until its frames are read); throws before taking it if the buffer limit would be exceeded. */
-  write(chunk: Uint8Array): void {
-    this.append(chunk);
-    this.pending();
-  }
-
-  /** The next complete frame (a view, LLLL included), or undefined. */
-  read(): Uint8Array | undefined {
-    return this.nextFrame();
-  }
-
-  /** Append bytes and return every frame now complete. */
-  push(chunk: Uint8Array): Uint8Array[] {
-    this.append(chunk);
-    const out: Uint8Array[] = [];
-    this.drain(out);
-    return out;
-  }
-
   /** The next complete frame, decoded as an OTMA message, or undefined. */
   readMessage(): OtmaMessage | undefined {
     const f = this.read();
