@@ -66,6 +66,19 @@ export class ByteBuilder {
   text(codeSet: 'ebcdic' | 'ascii', text: string, width?: number): this {
     return codeSet === 'ebcdic' ? this.ebcdic(text, width) : this.ascii(text, width);
   }
+  /** A fixed character field of `length` bytes, left-justified, padded with the code set's blank (or `pad`). */
+  char(text: string, length: number, codeSet: 'ebcdic' | 'ascii' = 'ebcdic', pad?: number): this {
+    if (text.length > length) throw new RangeError(`char: ${JSON.stringify(text)} longer than ${length}`);
+    this.raw(naiveText(text, codeSet));
+    return this.fill(pad ?? (codeSet === 'ascii' ? 0x20 : 0x40), length - text.length);
+  }
+  /** Overwrite the big-endian halfword at `offset` (a length field known only at the end). */
+  patchU16(offset: number, v: number): this {
+    if (!Number.isInteger(v) || v < 0 || v > 0xffff || offset + 2 > this.parts.length) throw new RangeError(`patchU16 ${offset} ${v}`);
+    this.parts[offset] = Math.floor(v / 256);
+    this.parts[offset + 1] = v % 256;
+    return this;
+  }
   /** Raw bytes. */
   raw(bytes: ArrayLike<number>): this {
     for (let i = 0; i < bytes.length; i++) this.u8(bytes[i]!);
@@ -84,6 +97,23 @@ export class ByteBuilder {
   bytes(): Uint8Array {
     return Uint8Array.from(this.parts);
   }
+}
+
+/**
+ * Text to bytes: EBCDIC (this file's CP037 subset) or printable 7-bit ASCII. Anything else is rejected
+ * rather than guessed.
+ */
+export function naiveText(text: string, codeSet: 'ebcdic' | 'ascii' = 'ebcdic'): number[] {
+  return [...text].map((c) => {
+    if (codeSet === 'ascii') {
+      const v = c.charCodeAt(0);
+      if (v < 0x20 || v > 0x7e) throw new RangeError(`naiveText: ${JSON.stringify(c)} is not printable ASCII`);
+      return v;
+    }
+    const v = EBCDIC[c];
+    if (v === undefined) throw new RangeError(`naiveText: no EBCDIC byte for ${JSON.stringify(c)}`);
+    return v;
+  });
 }
 
 /** Parse a hex dump: whitespace, `|` and a leading `0000`-style offset column per line are ignored. */

@@ -5,77 +5,9 @@
  * the expected bytes.
  */
 
-/** Just enough CP037 for names and test text; anything else is rejected rather than guessed. */
-const EBCDIC: Readonly<Record<string, number>> = (() => {
-  const m: Record<string, number> = { ' ': 0x40, '*': 0x5c, '.': 0x4b, ',': 0x6b, ':': 0x7a, '=': 0x7e, '_': 0x6d, '-': 0x60, '/': 0x61, '#': 0x7b, '$': 0x5b, '@': 0x7c };
-  const rows: Array<[string, number]> = [
-    ['ABCDEFGHI', 0xc1],
-    ['JKLMNOPQR', 0xd1],
-    ['STUVWXYZ', 0xe2],
-    ['abcdefghi', 0x81],
-    ['jklmnopqr', 0x91],
-    ['stuvwxyz', 0xa2],
-    ['0123456789', 0xf0],
-  ];
-  for (const [chars, first] of rows) for (let i = 0; i < chars.length; i++) m[chars[i]!] = first + i;
-  return m;
-})();
+import { ByteBuilder, naiveText } from './replies.js';
 
-/** Text to bytes, EBCDIC (CP037 subset) or ASCII (printable 7-bit only). */
-export function naiveText(text: string, codeSet: 'ebcdic' | 'ascii' = 'ebcdic'): number[] {
-  return [...text].map((c) => {
-    if (codeSet === 'ascii') {
-      const v = c.charCodeAt(0);
-      if (v < 0x20 || v > 0x7e) throw new Error(`naiveText: ${JSON.stringify(c)} is not printable ASCII`);
-      return v;
-    }
-    const v = EBCDIC[c];
-    if (v === undefined) throw new Error(`naiveText: no EBCDIC byte for ${JSON.stringify(c)}`);
-    return v;
-  });
-}
-
-/** Append-only byte list. */
-export class NaiveBytes {
-  readonly bytes: number[] = [];
-  /** One byte. */
-  u8(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new Error(`u8 ${v}`);
-    this.bytes.push(v);
-    return this;
-  }
-  /** Big-endian halfword. */
-  u16(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffff) throw new Error(`u16 ${v}`);
-    this.bytes.push(Math.floor(v / 256), v % 256);
-    return this;
-  }
-  /** Big-endian fullword. */
-  u32(v: number): this {
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`u32 ${v}`);
-    this.bytes.push(Math.floor(v / 16777216), Math.floor(v / 65536) % 256, Math.floor(v / 256) % 256, v % 256);
-    return this;
-  }
-  /** A fixed character field, left-justified, padded with the code set's blank (or `pad`). */
-  char(text: string, length: number, codeSet: 'ebcdic' | 'ascii' = 'ebcdic', pad?: number): this {
-    if (text.length > length) throw new Error(`char: ${JSON.stringify(text)} longer than ${length}`);
-    const blank = pad ?? (codeSet === 'ascii' ? 0x20 : 0x40);
-    this.bytes.push(...naiveText(text, codeSet));
-    for (let i = text.length; i < length; i++) this.bytes.push(blank);
-    return this;
-  }
-  /** Raw bytes. */
-  raw(bytes: ArrayLike<number>): this {
-    for (let i = 0; i < bytes.length; i++) this.u8(bytes[i]!);
-    return this;
-  }
-  get length(): number {
-    return this.bytes.length;
-  }
-  toUint8Array(): Uint8Array {
-    return Uint8Array.from(this.bytes);
-  }
-}
+export { naiveText };
 
 /** Fields of a HWSSMPL0/1 style request, by IBM name. Bytes are given as numbers, text as strings. */
 export interface NaiveRequestFields {
@@ -136,7 +68,7 @@ export interface NaiveRequestFields {
 export function naiveRequest(f: NaiveRequestFields): Uint8Array {
   const cs = f.codeSet ?? 'ebcdic';
   const pad = f.pad;
-  const irm = new NaiveBytes();
+  const irm = new ByteBuilder();
   // ---- IRM fixed part (28 bytes) ----
   irm.u16(0); // IRM_LEN (patched below)
   irm.u8(f.IRM_ARCH ?? 0); // IRM_ARCH
@@ -198,10 +130,9 @@ export function naiveRequest(f: NaiveRequestFields): Uint8Array {
     irm.raw(e.data); // IRMEXTN_DATA
   }
   const irmLen = f.irmLen ?? irm.length;
-  irm.bytes[0] = Math.floor(irmLen / 256); // IRM_LEN (patched)
-  irm.bytes[1] = irmLen % 256;
+  irm.patchU16(0, irmLen); // IRM_LEN (patched)
 
-  const body = new NaiveBytes();
+  const body = new ByteBuilder();
   if (f.otma) body.raw(f.otma); // OTMA headers (HWSJAVA0)
   for (const s of f.segments ?? []) {
     if ('llll' in s) {
@@ -216,9 +147,9 @@ export function naiveRequest(f: NaiveRequestFields): Uint8Array {
   if (f.trailing) body.raw(f.trailing);
 
   const total = 4 + irm.length + body.length;
-  const out = new NaiveBytes();
+  const out = new ByteBuilder();
   out.u32(f.llll ?? total); // LLLL
-  out.raw(irm.bytes);
-  out.raw(body.bytes);
-  return out.toUint8Array();
+  out.raw(irm.bytes());
+  out.raw(body.bytes());
+  return out.bytes();
 }
