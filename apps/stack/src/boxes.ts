@@ -105,6 +105,10 @@ export function guardPath(runtime: Runtime): string {
 /** A script of this package: built `dist/<name>.js` next to dist/main.js, or `src/<name>.ts` (run through tsx). */
 function ownScript(name: string, runtime: Runtime): string {
   const here = dirname(fileURLToPath(import.meta.url));
+  // The dist runtime runs built code only, even when the supervisor itself runs from source (tests,
+  // benchmarks under tsx): the package's built script, so no box needs the tsx loader.
+  const built = join(here, '..', 'dist', `${name}.js`);
+  if (runtime === 'dist' && existsSync(built)) return built;
   const js = join(here, `${name}.js`);
   if (existsSync(js)) return js;
   const ts = join(here, `${name}.ts`);

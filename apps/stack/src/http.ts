@@ -1,8 +1,11 @@
 /**
  * A small bounded HTTP client for the supervisor's own calls (health, metrics, stats, commands):
- * one fresh socket per call (no pooling across box restarts), TCP_NODELAY, a timeout and a body cap.
+ * TCP_NODELAY, a timeout and a body cap. By default one fresh socket per call; the supervisor's
+ * periodic polls pass a keep-alive agent instead (a poll every 500 ms per box would otherwise cost a
+ * connect, an accept and a TIME_WAIT each), and a poll that finds its pooled socket closed by a
+ * restarted box is sent once more on a fresh one.
  */
-import { request } from 'node:http';
+import { request, type Agent } from 'node:http';
 import type { AdminAuth } from './boxes.js';
 import { StackError, StackErrorCode } from './errors.js';
 
@@ -21,10 +24,19 @@ export interface HttpOptions {
   readonly body?: string;
   readonly timeoutMs?: number;
   readonly maxBytes?: number;
+  /** A keep-alive agent to reuse sockets with (default: a fresh socket per call, `connection: close`). */
+  readonly agent?: Agent;
 }
 
 /** Performs one request; rejects with `STACK_ERR_COMMAND` on a network error, timeout or oversize body. */
 export function httpCall(url: string, options: HttpOptions = {}): Promise<HttpResult> {
+  return once(url, options, true);
+}
+
+/** Errors that mean the peer closed a pooled keep-alive socket just before it was reused. */
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED']);
+
+function once(url: string, options: HttpOptions, mayRetry: boolean): Promise<HttpResult> {
   const timeoutMs = options.timeoutMs ?? 2000;
   const maxBytes = options.maxBytes ?? MAX_RESPONSE_BYTES;
   return new Promise((resolve, reject) => {
@@ -36,8 +48,8 @@ export function httpCall(url: string, options: HttpOptions = {}): Promise<HttpRe
         port: u.port,
         path: u.pathname + u.search,
         method: options.method ?? 'GET',
-        agent: false,
-        headers: { ...(options.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}), connection: 'close' },
+        agent: options.agent ?? false,
+        headers: { ...(options.headers ?? {}), ...(body ? { 'content-length': String(body.length) } : {}), ...(options.agent ? {} : { connection: 'close' }) },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -56,7 +68,10 @@ export function httpCall(url: string, options: HttpOptions = {}): Promise<HttpRe
     );
     req.on('socket', (s) => s.setNoDelay(true));
     req.setTimeout(timeoutMs, () => req.destroy(new StackError(StackErrorCode.COMMAND, `${url} did not answer within ${timeoutMs} ms`)));
-    req.on('error', (e) => reject(wrap(url, e)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      if (mayRetry && req.reusedSocket && e.code !== undefined && STALE_SOCKET.has(e.code)) once(url, options, false).then(resolve, reject);
+      else reject(wrap(url, e));
+    });
     req.end(body);
   });
 }

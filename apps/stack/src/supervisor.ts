@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { closeSync, mkdirSync, openSync, readSync, fstatSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { HandoffRouter } from '@imsplex/distributor';
 import { binAcceptsHandoffs, binProblem, boxSpecs, PACKAGE_OF, redisServerProblem, type BoxSpec, type Runtime } from './boxes.js';
@@ -207,6 +208,11 @@ export class Supervisor extends EventEmitter {
   #state: StackSnapshot['state'] = 'new';
   #router: HandoffRouter | null = null;
   #healthTimer: NodeJS.Timeout | null = null;
+  /**
+   * Keep-alive sockets for the periodic polls (health, metrics, stats, hold queues); commands use fresh
+   * ones. No socket cap: a poll never queues behind a hung box's sockets (each call has its own timeout).
+   */
+  readonly #pollAgent = new Agent({ keepAlive: true, maxFreeSockets: 4, timeout: 10_000 });
   #statsTimer: NodeJS.Timeout | null = null;
   #lastStatsAt = 0;
   #vipaOwner: string | null = null;
@@ -355,6 +361,7 @@ export class Supervisor extends EventEmitter {
         await Promise.all(stage.map((b) => this.#stopBox(b, 'SIGTERM')));
       }
       this.#router?.close();
+      this.#pollAgent.destroy();
       this.#state = 'stopped';
       this.#record('stack', null, 'stopped');
     })();
@@ -785,7 +792,7 @@ export class Supervisor extends EventEmitter {
       if (pong !== 'PONG') return { ok: false, health: null, why: `PING answered ${formatReply(pong ?? null).join(' ')}` };
       return { ok: true, health: redisHealth(typeof info === 'string' ? parseInfo(info) : {}), why: '' };
     }
-    const r = await httpCall(b.spec.healthUrl, { timeoutMs });
+    const r = await httpCall(b.spec.healthUrl, { timeoutMs, agent: this.#pollAgent });
     return { ok: r.status === 200, health: safeJson(r.body), why: `HTTP ${r.status} ${r.body.slice(0, 200)}` };
   }
 
@@ -799,7 +806,7 @@ export class Supervisor extends EventEmitter {
     let hold: readonly HoldQueueDepth[] | null = null;
     let error: string | null = metrics === null ? 'no metrics' : null;
     try {
-      const r = await httpCall(`${b.spec.adminUrl}/command`, { method: 'POST', headers: { authorization: authHeader(b.spec.auth), 'content-type': 'text/plain' }, body: '/DIS TPIPE', timeoutMs: 1000 });
+      const r = await httpCall(`${b.spec.adminUrl}/command`, { method: 'POST', headers: { authorization: authHeader(b.spec.auth), 'content-type': 'text/plain' }, body: '/DIS TPIPE', timeoutMs: 1000, agent: this.#pollAgent });
       if (r.status === 200) hold = parseTpipeDisplay(r.body.split('\n'), MAX_QUEUE_ROWS);
       else error = `/DIS TPIPE answered HTTP ${r.status}`;
     } catch (e) {
@@ -841,7 +848,7 @@ export class Supervisor extends EventEmitter {
           }
           let metrics: string | null = null;
           try {
-            const m = await httpCall(`${b.spec.adminUrl}/metrics`, { timeoutMs: 1000 });
+            const m = await httpCall(`${b.spec.adminUrl}/metrics`, { timeoutMs: 1000, agent: this.#pollAgent });
             if (m.status === 200) {
               metrics = m.body;
               count(sumRequestCounters(m.body));
@@ -852,7 +859,7 @@ export class Supervisor extends EventEmitter {
           if (b.spec.def.kind === 'ims') await this.#readQueues(b, metrics, now);
           if (b.spec.def.kind !== 'distributor') return;
           try {
-            const s = await httpCall(`${b.spec.adminUrl}/stats`, { timeoutMs: 1000, headers: { authorization: authHeader(b.spec.auth) } });
+            const s = await httpCall(`${b.spec.adminUrl}/stats`, { timeoutMs: 1000, headers: { authorization: authHeader(b.spec.auth) }, agent: this.#pollAgent });
             if (s.status !== 200) return;
             const j = JSON.parse(s.body) as {
               vipas?: Array<{ dvipa: string; owns?: boolean; status?: string }>;
