@@ -8,8 +8,8 @@
  *
  *   tsx --conditions=@imsplex/source bench/codec.bench.ts
  *
- * Reply half: `bench/reply.bench.ts` (two data segments + CSM) and the stream readers
- * (`bench/framer.bench.ts`) are run at the end of this file.
+ * Reply half: `bench/reply.bench.ts` (two data segments + CSM), the stream readers
+ * (`bench/framer.bench.ts`) and the OTMA/XCF codec (`bench/otma.bench.ts`) are run at the end of this file.
  */
 import { isDeepStrictEqual } from 'node:util';
 import { CP037 } from '../src/ebcdic.js';
@@ -196,3 +196,7 @@ await import('./reply.bench.js');
 // ---- stream readers: request, reply and XCF framing ----
 console.log('');
 await import('./framer.bench.js');
+
+// ---- OTMA messages and XCF frames: the IVTNO send-receive message vs the previous implementation ----
+console.log('');
+await import('./otma.bench.js');

@@ -16,6 +16,7 @@
 import { Parser } from 'binary-parser';
 import { CodecError, CodecErrorCode } from './errors.js';
 import { CP037, type CodePage } from './ebcdic.js';
+import { isTablePage } from './page-kind.js';
 
 /** Kinds of field a layout can hold. */
 export type FieldKind = 'u8' | 'u16' | 'u32' | 'char' | 'bytes';
@@ -117,6 +118,60 @@ PAD_ASCII[0x00] = PAD_ASCII[0x20] = 1;
  * reads character fields outside a layout, so every character field in the codec is read alike.
  */
 export function readCharField(bytes: Uint8Array, start: number, length: number, page: CodePage): string {
+  return length === 8 ? readName8(bytes, start, page) : readCharFieldUncached(bytes, start, length, page);
+}
+
+/**
+ * Decoded 8-byte fields of one code page, direct-mapped (`NAME_CACHE_SLOTS` slots, so bounded): the
+ * field's bytes as two int32s and its text. Eight-byte names (IRM_ID, client ID, transaction code,
+ * datastore, LTERM, user ID, tpipe …) repeat from message to message; a hit costs two compares instead
+ * of a string built character by character.
+ */
+interface NameCache {
+  readonly hi: Int32Array;
+  readonly lo: Int32Array;
+  readonly text: Array<string | undefined>;
+}
+const NAME_CACHE_BITS = 10;
+const NAME_CACHE_SLOTS = 1 << NAME_CACHE_BITS;
+const nameCaches = new WeakMap<CodePage, NameCache | null>();
+let lastCachePage: CodePage | undefined;
+let lastCache: NameCache | null = null;
+
+/**
+ * The name cache of `page`, or null for a page that is not one of the codec's table pages (a caller's
+ * own `CodePage` object could change its characters; it is read uncached).
+ */
+function nameCacheOf(page: CodePage): NameCache | null {
+  if (page === lastCachePage) return lastCache;
+  let c = nameCaches.get(page);
+  if (c === undefined) {
+    c = isTablePage(page) ? { hi: new Int32Array(NAME_CACHE_SLOTS), lo: new Int32Array(NAME_CACHE_SLOTS), text: new Array<string | undefined>(NAME_CACHE_SLOTS).fill(undefined) } : null;
+    nameCaches.set(page, c);
+  }
+  lastCachePage = page;
+  lastCache = c;
+  return c;
+}
+
+/** `readCharField` of an 8-byte field, through the page's name cache. */
+function readName8(b: Uint8Array, at: number, page: CodePage): string {
+  if (!(at >= 0) || at + 8 > b.length) return readCharFieldUncached(b, at, 8, page);
+  const hi = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+  const lo = (b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!;
+  const slot = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> (32 - NAME_CACHE_BITS);
+  const c = nameCacheOf(page);
+  if (c === null) return readCharFieldUncached(b, at, 8, page);
+  const cached = c.text[slot];
+  if (cached !== undefined && c.hi[slot] === hi && c.lo[slot] === lo) return cached;
+  const text = readCharFieldUncached(b, at, 8, page);
+  c.hi[slot] = hi;
+  c.lo[slot] = lo;
+  c.text[slot] = text;
+  return text;
+}
+
+function readCharFieldUncached(bytes: Uint8Array, start: number, length: number, page: CodePage): string {
   const pad = page.ebcdic ? PAD_EBCDIC : PAD_ASCII;
   let end = start + length;
   while (end > start && pad[bytes[end - 1]!] === 1) end--;
@@ -139,7 +194,9 @@ export function readCharField(bytes: Uint8Array, start: number, length: number, 
 /** Copy `length` bytes into a plain `Uint8Array` (never a Buffer, never a view). */
 function copyBytes(bytes: Uint8Array, start: number, length: number): Uint8Array {
   const out = new Uint8Array(length);
-  out.set(bytes.subarray(start, start + length));
+  // A loop for short fields: cheaper than making the `subarray` view that `set` needs.
+  if (length <= 64) for (let i = 0; i < length; i++) out[i] = bytes[start + i]!;
+  else out.set(bytes.subarray(start, start + length));
   return out;
 }
 

@@ -17,6 +17,7 @@
  * ends use that layout today; moving to IBM's bytes is a coordinated wire change (see README).
  */
 import { CommitMode, IrmF3, SyncLevel } from './constants.js';
+import { allocOutput } from './alloc.js';
 import { type CodePage } from './ebcdic.js';
 import { defineLayout, type LayoutValue } from './layout.js';
 
@@ -156,19 +157,26 @@ export function readTransactionRest(rest: Uint8Array, page: CodePage): Transacti
  * 16-byte fields (which may also be given shorter; they are zero-filled).
  */
 export function writeTransactionRest(value: Partial<TransactionStateRest>, page: CodePage): Uint8Array {
-  return OTMA_TRANSACTION_FIELDS_LAYOUT.encode(
+  // The layout writer writes every byte (bytes fields zero-filled, names blank-padded): pooled memory will do.
+  const out = allocOutput(OTMA_TRANSACTION_FIELDS_LAYOUT.size);
+  OTMA_TRANSACTION_FIELDS_LAYOUT.write(
     {
       syncFlags: value.syncFlags ?? 0,
       syncLevel: value.syncLevel ?? 0,
       mapName: value.mapName ?? '',
-      serverToken: value.serverToken ?? new Uint8Array(16),
-      correlator: value.correlator ?? new Uint8Array(16),
-      contextId: value.contextId ?? new Uint8Array(16),
+      serverToken: value.serverToken ?? NO_BYTES,
+      correlator: value.correlator ?? NO_BYTES,
+      contextId: value.contextId ?? NO_BYTES,
       ltermOverride: value.ltermOverride ?? '',
     },
+    out,
+    0,
     page,
   );
+  return out;
 }
+/** An absent 16-byte field: the layout writer zero-fills what a bytes value does not cover. Never exposed. */
+const NO_BYTES = new Uint8Array(0);
 
 /** Read the client-bid rest (`OtmaMemberState.rest`), tolerating a short section. Ignores `OMHDRFL2`. */
 export function readMemberRest(rest: Uint8Array, page: CodePage): MemberStateRest {
@@ -212,15 +220,16 @@ export function tokenBytes(id: string | undefined): Uint8Array {
 
 /** A server token as 32 upper-case hex digits, or undefined when it is all zeros (no conversation). */
 export function tokenId(bytes: Uint8Array): string | undefined {
+  // Most messages carry no conversation: answer those without building the string.
+  let i = 0;
+  while (i < bytes.length && bytes[i] === 0) i++;
+  if (i === bytes.length) return undefined;
   let s = '';
-  let any = false;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i]!;
-    if (b !== 0) any = true;
-    s += (b < 16 ? '0' : '') + b.toString(16);
-  }
-  return any ? s.toUpperCase() : undefined;
+  for (let j = 0; j < bytes.length; j++) s += HEX_BYTE[bytes[j]!]!;
+  return s;
 }
+/** Byte → two upper-case hex digits. */
+const HEX_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => b.toString(16).toUpperCase().padStart(2, '0'));
 
 /**
  * An OTMA name field (`OtmaName`: text, or raw bytes when text would not reproduce them) as upper-case

@@ -13,7 +13,9 @@
  */
 import { type CodePage, CP037 } from './ebcdic.js';
 import { CodecError, CodecErrorCode } from './errors.js';
+import { allocOutput } from './alloc.js';
 import { defineLayout, readCharField, type LayoutValue } from './layout.js';
+import { isTablePage } from './page-kind.js';
 import { OTMA_HOLD_QUEUE_DEPTH_OFFSET, OTMA_MEMBER_EXTENSION_LAYOUT, OTMA_TRANSACTION_FIELDS_LAYOUT } from './otma-state.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -409,6 +411,7 @@ export interface OtmaCodecOptions {
   /** Code page of character fields. Default CP037. */
   readonly codePage?: CodePage;
 }
+const NO_OPTIONS: OtmaCodecOptions = Object.freeze({});
 
 /** Smallest state-data section of each modelled form (its length field included). */
 const MIN_STATE: Readonly<Record<OtmaStateForm, number>> = {
@@ -479,8 +482,17 @@ function sectionLength(b: Uint8Array, p: number, end: number, name: string, min:
  * end). Throws `CodecError` (`IMS_ERR_BAD_OTMA`, `IMS_ERR_TRUNCATED`, `IMS_ERR_BAD_LENGTH`).
  * Segments are views into `bytes`; everything else is copied.
  */
-export function decodeOtmaMessage(bytes: Uint8Array, options: OtmaCodecOptions = {}): OtmaMessage {
+export function decodeOtmaMessage(bytes: Uint8Array, options: OtmaCodecOptions = NO_OPTIONS): OtmaMessage {
   const page = options.codePage ?? CP037;
+  return decodeOtmaFast(bytes, 0, bytes.length, page) ?? decodeOtmaMessageChecked(bytes, page);
+}
+
+/**
+ * The general decoder: every section form, every check, the coded errors. `decodeOtmaMessage` runs
+ * the fast path first (`decodeOtmaFast`) and comes here only for what that path leaves out (protocol
+ * commands) or rejects (bad input, to throw the exact error).
+ */
+function decodeOtmaMessageChecked(bytes: Uint8Array, page: CodePage): OtmaMessage {
   const end = bytes.length;
   if (end < OTMA_CONTROL_LAYOUT.size) throw new CodecError(CodecErrorCode.TRUNCATED, `OTMA message of ${end} bytes is shorter than its 32-byte control section`, { details: { length: end } });
   const raw = OTMA_CONTROL_LAYOUT.read(bytes, 0, page);
@@ -693,15 +705,25 @@ export function otmaMessageSize(message: OtmaMessage): number {
  * present (the low four bits are kept). The state-data form must be the one the control section calls
  * for (`otmaStateForm`). Throws `IMS_ERR_INVALID_VALUE` when a value does not fit.
  */
-export function encodeOtmaMessage(message: OtmaMessage, options: OtmaCodecOptions = {}): Uint8Array {
+export function encodeOtmaMessage(message: OtmaMessage, options: OtmaCodecOptions = NO_OPTIONS): Uint8Array {
   const out = new Uint8Array(otmaMessageSize(message));
   encodeOtmaMessageInto(message, out, 0, options);
   return out;
 }
 
 /** Encode into `target` at `offset` (which must have `otmaMessageSize(message)` bytes free). */
-export function encodeOtmaMessageInto(message: OtmaMessage, target: Uint8Array, offset: number, options: OtmaCodecOptions = {}): number {
+export function encodeOtmaMessageInto(message: OtmaMessage, target: Uint8Array, offset: number, options: OtmaCodecOptions = NO_OPTIONS): number {
   const page = options.codePage ?? CP037;
+  const n = encodeOtmaFast(message, target, offset, page);
+  return n >= 0 ? n : encodeOtmaMessageIntoChecked(message, target, offset, page);
+}
+
+/**
+ * The general encoder: every section form, every check, the coded errors. `encodeOtmaMessageInto`
+ * runs the fast path first (`encodeOtmaFast`) and comes here only for what that path leaves out
+ * (protocol-command state forms) or rejects (bad values, to throw the exact error).
+ */
+function encodeOtmaMessageIntoChecked(message: OtmaMessage, target: Uint8Array, offset: number, page: CodePage): number {
   const { control, state, security, user, segments, zz } = message;
   let flags = control.prefixFlags & ~SECTION_BITS & 0xff;
   if (state) flags |= OtmaPrefixFlag.STATE_DATA;
@@ -876,4 +898,502 @@ function writeTransactionFields(s: OtmaTransactionState, target: Uint8Array, bas
 
 function checkByte(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xff) throw invalid(`${name} must be a byte, got ${v}`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Fast paths
+//
+// The IVTNO send-receive shape (control + transaction state + security + user data + segments) is
+// the message of every request on the XCF link, so it gets a hand-written encoder and decoder: no
+// intermediate objects (no spread, no per-name arrays), one object literal per decoded section, names
+// through a bounded per-page cache (decode) and a byte table (encode), one private copy of the decoded
+// prefix with the raw fields as views of it. Both paths give the same bytes and the same decoded
+// values as the general code above (`otma-fast.test.ts` compares them with the previous
+// implementation, `bench/reference/otma.ts`). They never throw for bad input: they return -1 /
+// undefined and the general code runs, so every error is the general code's exact error. Protocol
+// commands (client-bid, resume tpipe …) take the general code too; they are rare.
+// ---------------------------------------------------------------------------------------------------
+
+const CONTROL_SIZE = OTMA_CONTROL_LAYOUT.size;
+const CONTROL_TPIPE = fieldOffset(OTMA_CONTROL_LAYOUT, 'tpipe');
+const USER_SIZE = OTMA_USER_LAYOUT.size;
+const U_ALIGN = fieldOffset(OTMA_USER_LAYOUT, 'align');
+const U_DEST = fieldOffset(OTMA_USER_LAYOUT, 'destinationId');
+const U_ORIGIN = fieldOffset(OTMA_USER_LAYOUT, 'originId');
+const U_PORT = fieldOffset(OTMA_USER_LAYOUT, 'portId');
+const U_LTOKEN = fieldOffset(OTMA_USER_LAYOUT, 'logonToken');
+const U_RETCODE = fieldOffset(OTMA_USER_LAYOUT, 'returnCode');
+const U_REASON = fieldOffset(OTMA_USER_LAYOUT, 'reasonName');
+const U_RTOKEN = fieldOffset(OTMA_USER_LAYOUT, 'responseToken');
+const U_PASSTICKET = fieldOffset(OTMA_USER_LAYOUT, 'passTicket');
+const U_FLAG1 = fieldOffset(OTMA_USER_LAYOUT, 'flag1');
+
+/**
+ * What the name fast paths need to know of a code page, probed once through its public methods so any
+ * `CodePage` behaves as in the general code: `same[b]` is 1 when `chars[b]` is one UTF-16 unit that
+ * `encodeInto` turns back into `b`; `pad` is the byte `encodeInto` pads with.
+ */
+interface NamePage {
+  readonly same: Uint8Array;
+  readonly pad: number;
+  /** `enc[u]`: the byte `encodeInto` writes for code unit `u` < 256 (the page's substitute when unmapped). */
+  readonly enc: Uint8Array;
+  /**
+   * Decoded 8-byte names, direct-mapped (`NAME_CACHE_SLOTS` slots, so bounded): the field's bytes as
+   * two int32s and the `nameText` result, null when the bytes do not round-trip. Names repeat on the
+   * link (tpipe, member, destination, origin, user ID, LTERM), and a hit costs two compares instead of
+   * a string built character by character.
+   */
+  readonly hi: Int32Array;
+  readonly lo: Int32Array;
+  readonly text: Array<string | null | undefined>;
+}
+/** Slots of the decoded-name cache of each code page (a power of two). */
+const NAME_CACHE_BITS = 10;
+const NAME_CACHE_SLOTS = 1 << NAME_CACHE_BITS;
+/** Per code page; null for a page that is not one of the codec's table pages (the fast paths then step aside). */
+const namePages = new WeakMap<CodePage, NamePage | null>();
+let lastPage: CodePage | undefined;
+let lastNamePage: NamePage | null = null;
+
+function newNamePage(same: Uint8Array, pad: number, enc: Uint8Array): NamePage {
+  return { same, pad, enc, hi: new Int32Array(NAME_CACHE_SLOTS), lo: new Int32Array(NAME_CACHE_SLOTS), text: new Array<string | null | undefined>(NAME_CACHE_SLOTS).fill(undefined) };
+}
+
+function namePageOf(page: CodePage): NamePage | null {
+  if (page === lastPage) return lastNamePage;
+  let np = namePages.get(page);
+  if (np === undefined && !isTablePage(page)) np = null;
+  if (np === undefined) {
+    const one = new Uint8Array(1);
+    const same = new Uint8Array(256);
+    for (let b = 0; b < 256; b++) {
+      const c = page.chars[b];
+      if (typeof c !== 'string' || c.length !== 1) continue;
+      one[0] = b ^ 0xff;
+      page.encodeInto(c, one, 0, 1);
+      if (one[0] === b) same[b] = 1;
+    }
+    page.encodeInto('', one, 0, 1);
+    const pad = one[0]!;
+    const enc = new Uint8Array(256);
+    for (let u = 0; u < 256; u++) {
+      page.encodeInto(String.fromCharCode(u), one, 0, 1);
+      enc[u] = one[0]!;
+    }
+    np = newNamePage(same, pad, enc);
+    namePages.set(page, np);
+  }
+  lastPage = page;
+  lastNamePage = np;
+  return np;
+}
+
+/**
+ * The text of the name field `b[at, at + length)` when encoding it again gives the same bytes (the
+ * `toName` rule), else undefined. Allocates nothing but the string.
+ */
+function nameText(b: Uint8Array, at: number, length: number, page: CodePage, np: NamePage): string | undefined {
+  if (length !== 8) return nameTextUncached(b, at, length, page, np);
+  const hi = (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
+  const lo = (b[at + 4]! << 24) | (b[at + 5]! << 16) | (b[at + 6]! << 8) | b[at + 7]!;
+  const slot = Math.imul(hi ^ Math.imul(lo, 0x9e3779b1), 0x85ebca6b) >>> (32 - NAME_CACHE_BITS);
+  const cached = np.text[slot];
+  if (cached !== undefined && np.hi[slot] === hi && np.lo[slot] === lo) return cached ?? undefined;
+  const text = nameTextUncached(b, at, 8, page, np);
+  np.hi[slot] = hi;
+  np.lo[slot] = lo;
+  np.text[slot] = text ?? null;
+  return text;
+}
+
+/** `nameText` without the cache. */
+function nameTextUncached(b: Uint8Array, at: number, length: number, page: CodePage, np: NamePage): string | undefined {
+  const text = readCharField(b, at, length, page);
+  const n = text.length;
+  const same = np.same;
+  for (let i = 0; i < n; i++) if (same[b[at + i]!] !== 1) return undefined;
+  const pad = np.pad;
+  for (let i = n; i < length; i++) if (b[at + i] !== pad) return undefined;
+  return text;
+}
+
+/** A plain `Uint8Array` copy of `b[at, at + length)` (what `copyBytes` gives), for short fields. */
+function copyShort(b: Uint8Array, at: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = b[at + i]!;
+  return out;
+}
+
+function u16At(b: Uint8Array, o: number): number {
+  return (b[o]! << 8) | b[o + 1]!;
+}
+
+function u32At(b: Uint8Array, o: number): number {
+  return b[o]! * 0x1000000 + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+
+/**
+ * Decode the message `b[start, end)` if it has the common shape (no protocol-command state) and is
+ * well formed; undefined otherwise (the caller then runs `decodeOtmaMessageChecked` on the same bytes).
+ */
+function decodeOtmaFast(b: Uint8Array, start: number, end: number, page: CodePage): OtmaMessage | undefined {
+  if (end - start < CONTROL_SIZE) return undefined;
+  const np = namePageOf(page);
+  if (np === null) return undefined;
+  const messageType = b[start + 1]!;
+  const prefixFlags = b[start + 15]!;
+  if ((prefixFlags & OtmaPrefixFlag.STATE_DATA) !== 0 && (messageType & OtmaMessageType.COMMAND) !== 0) return undefined;
+  const tpipeAt = start + CONTROL_TPIPE;
+  const control: OtmaControl = {
+    architectureLevel: b[start]!,
+    messageType,
+    responseFlags: b[start + 2]!,
+    commitConfirmation: b[start + 3]!,
+    commandType: b[start + 4]!,
+    processingFlags: b[start + 5]!,
+    tpipe: nameText(b, tpipeAt, 8, page, np) ?? copyShort(b, tpipeAt, 8),
+    chainState: b[start + 14]!,
+    prefixFlags,
+    sendSequence: u32At(b, start + 16),
+    senseCode: u16At(b, start + 20),
+    reasonCode: u16At(b, start + 22),
+    recoverableSequence: u32At(b, start + 24),
+    segmentSequence: u16At(b, start + 28),
+    reserved: u16At(b, start + 30),
+  };
+  const msg: Mutable<OtmaMessage> = { control };
+  // Section boundaries first (checked), then one private copy of the prefix sections: the raw `rest`
+  // fields are views of it (one allocation, from the shared output slab, instead of one `slice` each).
+  // A Buffer input keeps `slice` per field, which for a Buffer gives what the general code gives.
+  const prefixStart = start + CONTROL_SIZE;
+  let p = prefixStart;
+  let stateAt = -1;
+  if ((prefixFlags & OtmaPrefixFlag.STATE_DATA) !== 0) {
+    if (end - p < 2) return undefined;
+    const len = u16At(b, p);
+    if (len < MIN_STATE.transaction || p + len > end) return undefined;
+    stateAt = p;
+    p += len;
+  }
+  let securityAt = -1;
+  if ((prefixFlags & OtmaPrefixFlag.SECURITY_DATA) !== 0) {
+    if (end - p < 2) return undefined;
+    const len = u16At(b, p);
+    if (len < 4 || p + len > end) return undefined;
+    securityAt = p;
+    p += len;
+  }
+  let userAt = -1;
+  if ((prefixFlags & OtmaPrefixFlag.USER_DATA) !== 0) {
+    if (end - p < 2) return undefined;
+    const len = u16At(b, p);
+    if (len < USER_SIZE || p + len > end) return undefined;
+    userAt = p;
+    p += len;
+  }
+  const prefixEnd = p;
+  let copy: Uint8Array | undefined;
+  if (prefixEnd > prefixStart && b.constructor === Uint8Array) {
+    const n = prefixEnd - prefixStart;
+    copy = allocOutput(n);
+    if (n > 48) copy.set(b.subarray(prefixStart, prefixEnd));
+    else for (let i = 0; i < n; i++) copy[i] = b[prefixStart + i]!;
+  }
+  if (stateAt >= 0) {
+    const q = stateAt;
+    const len = u16At(b, q);
+    const rest = copy !== undefined ? copy.subarray(q + 3 - prefixStart, q + len - prefixStart) : b.slice(q + 3, q + len);
+    const serverState = b[q + 2]!;
+    if (rest.length >= TX_SIZE) {
+      const st: Mutable<OtmaTransactionState> = {
+        form: 'transaction',
+        serverState,
+        rest,
+        syncFlags: rest[0]!,
+        syncLevel: rest[1]!,
+        mapName: nameText(rest, TX_MAP, 8, page, np) ?? rest.subarray(TX_MAP, TX_MAP + 8),
+        serverToken: rest.subarray(TX_TOKEN, TX_TOKEN + 16),
+        correlator: rest.subarray(TX_CORRELATOR, TX_CORRELATOR + 16),
+        contextId: rest.subarray(TX_CONTEXT, TX_CONTEXT + 16),
+        ltermOverride: nameText(rest, TX_LTERM, 8, page, np) ?? rest.subarray(TX_LTERM, TX_LTERM + 8),
+      };
+      if (rest.length >= TX_DEPTH + 4) st.holdQueueDepth = u32At(rest, TX_DEPTH);
+      msg.state = st;
+    } else {
+      msg.state = { form: 'transaction', serverState, rest };
+    }
+  }
+  if (securityAt >= 0) {
+    const q0 = securityAt;
+    const len = u16At(b, q0);
+    const fieldsLength = b[q0 + 3]!;
+    const fieldsEnd = q0 + 4 + fieldsLength;
+    if (fieldsLength % SECURITY_FIELD_LENGTH !== 0 || fieldsLength > 2 * SECURITY_FIELD_LENGTH || fieldsEnd > q0 + len) return undefined;
+    const sec: Mutable<OtmaSecurityData> = { flag: b[q0 + 2]!, rest: copy !== undefined ? copy.subarray(fieldsEnd - prefixStart, q0 + len - prefixStart) : b.slice(fieldsEnd, q0 + len) };
+    let lastType = 0;
+    for (let q = q0 + 4; q < fieldsEnd; q += SECURITY_FIELD_LENGTH) {
+      const type = b[q + 1]!;
+      if (b[q] !== SECURITY_FIELD_LENGTH || (type !== OtmaSecurityFieldType.USER_ID && type !== OtmaSecurityFieldType.GROUP) || type <= lastType) return undefined;
+      lastType = type;
+      const value = nameText(b, q + 2, 8, page, np) ?? b.slice(q + 2, q + SECURITY_FIELD_LENGTH);
+      if (type === OtmaSecurityFieldType.USER_ID) sec.userId = value;
+      else sec.groupName = value;
+    }
+    msg.security = sec;
+  }
+  if (userAt >= 0) {
+    const q = userAt;
+    const len = u16At(b, q);
+    msg.user = {
+      align: u16At(b, q + U_ALIGN),
+      destinationId: nameText(b, q + U_DEST, 8, page, np) ?? copyShort(b, q + U_DEST, 8),
+      originId: nameText(b, q + U_ORIGIN, 8, page, np) ?? copyShort(b, q + U_ORIGIN, 8),
+      portId: nameText(b, q + U_PORT, 8, page, np) ?? copyShort(b, q + U_PORT, 8),
+      logonToken: copy !== undefined ? copy.subarray(q + U_LTOKEN - prefixStart, q + U_LTOKEN + 8 - prefixStart) : copyShort(b, q + U_LTOKEN, 8),
+      returnCode: u32At(b, q + U_RETCODE),
+      reasonName: nameText(b, q + U_REASON, 8, page, np) ?? copyShort(b, q + U_REASON, 8),
+      responseToken: copy !== undefined ? copy.subarray(q + U_RTOKEN - prefixStart, q + U_RTOKEN + 4 - prefixStart) : copyShort(b, q + U_RTOKEN, 4),
+      passTicket: nameText(b, q + U_PASSTICKET, 8, page, np) ?? copyShort(b, q + U_PASSTICKET, 8),
+      flag1: b[q + U_FLAG1]!,
+      rest: copy !== undefined ? copy.subarray(q + USER_SIZE - prefixStart, q + len - prefixStart) : b.slice(q + USER_SIZE, q + len),
+    };
+  }
+  if ((prefixFlags & OtmaPrefixFlag.APPLICATION_DATA) !== 0) {
+    const segments: Uint8Array[] = [];
+    let zz: number[] | undefined;
+    while (p < end) {
+      if (end - p < 4) return undefined;
+      const ll = u16At(b, p);
+      if (ll < 4 || p + ll > end) return undefined;
+      const z = u16At(b, p + 2);
+      if (z !== 0 && zz === undefined) zz = new Array<number>(segments.length).fill(0);
+      if (zz !== undefined) zz.push(z);
+      segments.push(b.subarray(p + 4, p + ll));
+      p += ll;
+    }
+    msg.segments = segments;
+    if (zz !== undefined) msg.zz = zz;
+  } else if (p !== end) {
+    return undefined;
+  }
+  return msg;
+}
+
+/**
+ * `decodeOtmaMessage(bytes.subarray(start), options)` without making the view first: the message is
+ * `bytes[start, bytes.length)`. Error offsets are relative to `start`, as they would be for the view.
+ */
+export function decodeOtmaMessageAt(bytes: Uint8Array, start: number, options: OtmaCodecOptions = NO_OPTIONS): OtmaMessage {
+  const page = options.codePage ?? CP037;
+  return (start >= 0 && start === (start | 0) ? decodeOtmaFast(bytes, start, bytes.length, page) : undefined) ?? decodeOtmaMessageChecked(bytes.subarray(start), page);
+}
+
+/** True for an integer 0–255 (the layout writer's check for a `u8`). */
+function isU8(x: number): boolean {
+  return x >= 0 && x <= 0xff && x === (x | 0);
+}
+
+/** True for an integer 0–65535 (the layout writer's check for a `u16`). */
+function isU16(x: number): boolean {
+  return x >= 0 && x <= 0xffff && x === (x | 0);
+}
+
+/** True for an integer 0–4294967295 (the layout writer's check for a `u32`). */
+function isU32(x: number): boolean {
+  return x >= 0 && x <= 0xffffffff && x === Math.floor(x);
+}
+
+function putU16(t: Uint8Array, o: number, v: number): void {
+  t[o] = v >>> 8;
+  t[o + 1] = v & 0xff;
+}
+
+function putU32(t: Uint8Array, o: number, v: number): void {
+  t[o] = v >>> 24;
+  t[o + 1] = (v >>> 16) & 0xff;
+  t[o + 2] = (v >>> 8) & 0xff;
+  t[o + 3] = v & 0xff;
+}
+
+/** Copy `src` to `t[at]`: a loop for up to 8 bytes (cheaper than `set`'s call), `set` otherwise (measured). */
+function copyInto(src: Uint8Array, t: Uint8Array, at: number): void {
+  const n = src.length;
+  if (n > 8) t.set(src, at);
+  else for (let i = 0; i < n; i++) t[at + i] = src[i]!;
+}
+
+/** Write a name field (string: encoded, padded; bytes: exactly `length`); false when it does not fit. */
+function putName(v: OtmaName, t: Uint8Array, at: number, length: number, page: CodePage, np: NamePage): boolean {
+  if (typeof v === 'string') {
+    const n = v.length;
+    if (n > length) return false;
+    const enc = np.enc;
+    for (let i = 0; i < n; i++) {
+      const c = v.charCodeAt(i);
+      if (c > 0xff) {
+        page.encodeInto(v, t, at, length); // a character beyond Latin-1: the page's own lookup
+        return true;
+      }
+      t[at + i] = enc[c]!;
+    }
+    const pad = np.pad;
+    for (let i = n; i < length; i++) t[at + i] = pad;
+    return true;
+  }
+  if (!(v instanceof Uint8Array) || v.length !== length) return false;
+  copyInto(v, t, at);
+  return true;
+}
+
+/** Write a bytes field of at most `length` bytes, zero-filled; false when it does not fit. */
+function putBytes(v: Uint8Array, t: Uint8Array, at: number, length: number): boolean {
+  if (!(v instanceof Uint8Array) || v.length > length) return false;
+  copyInto(v, t, at);
+  for (let i = v.length; i < length; i++) t[at + i] = 0;
+  return true;
+}
+
+/**
+ * Encode a message of the common shape (no protocol-command state) with valid values; -1 otherwise
+ * (the caller then runs `encodeOtmaMessageIntoChecked`, which throws the exact error). Writes every
+ * byte of the message, so `target` may hold anything before.
+ */
+function encodeOtmaFast(message: OtmaMessage, t: Uint8Array, offset: number, page: CodePage): number {
+  const control = message.control;
+  const state = message.state;
+  const security = message.security;
+  const user = message.user;
+  const segments = message.segments;
+  const zz = message.zz;
+  const pf = control.prefixFlags;
+  if (!isU8(pf)) return -1;
+  if (zz !== undefined && (segments === undefined || zz.length !== segments.length)) return -1;
+  if (state && (state.form !== 'transaction' || (control.messageType & OtmaMessageType.COMMAND) !== 0)) return -1;
+  const size = otmaMessageSize(message);
+  if (!(offset >= 0) || offset !== (offset | 0) || offset + size > t.length) return -1;
+  const np = namePageOf(page);
+  if (np === null) return -1;
+  // ---- control ----
+  const { architectureLevel, messageType, responseFlags, commitConfirmation, commandType, processingFlags, chainState, sendSequence, senseCode, reasonCode, recoverableSequence, segmentSequence, reserved } = control;
+  if (!isU8(architectureLevel) || !isU8(messageType) || !isU8(responseFlags) || !isU8(commitConfirmation) || !isU8(commandType) || !isU8(processingFlags) || !isU8(chainState)) return -1;
+  if (!isU32(sendSequence) || !isU16(senseCode) || !isU16(reasonCode) || !isU32(recoverableSequence) || !isU16(segmentSequence) || !isU16(reserved)) return -1;
+  let flags = pf & ~SECTION_BITS & 0xff;
+  if (state) flags |= OtmaPrefixFlag.STATE_DATA;
+  if (security) flags |= OtmaPrefixFlag.SECURITY_DATA;
+  if (user) flags |= OtmaPrefixFlag.USER_DATA;
+  if (segments) flags |= OtmaPrefixFlag.APPLICATION_DATA;
+  t[offset] = architectureLevel;
+  t[offset + 1] = messageType;
+  t[offset + 2] = responseFlags;
+  t[offset + 3] = commitConfirmation;
+  t[offset + 4] = commandType;
+  t[offset + 5] = processingFlags;
+  if (!putName(control.tpipe, t, offset + CONTROL_TPIPE, 8, page, np)) return -1;
+  t[offset + 14] = chainState;
+  t[offset + 15] = flags;
+  putU32(t, offset + 16, sendSequence);
+  putU16(t, offset + 20, senseCode);
+  putU16(t, offset + 22, reasonCode);
+  putU32(t, offset + 24, recoverableSequence);
+  putU16(t, offset + 28, segmentSequence);
+  putU16(t, offset + 30, reserved);
+  let p = offset + CONTROL_SIZE;
+  // ---- transaction state ----
+  if (state) {
+    const s = state as OtmaTransactionState;
+    const rest = s.rest;
+    const extent = transactionExtent(s);
+    const len = 3 + (rest.length > extent ? rest.length : extent);
+    if (len > 0xffff || !isU8(s.serverState)) return -1;
+    putU16(t, p, len);
+    t[p + 2] = s.serverState;
+    t.set(rest, p + 3);
+    if (len - 3 > rest.length || extent > 0) {
+      if (!putTransactionFields(s, t, p + 3, len - 3, page, np)) return -1;
+    }
+    p += len;
+  }
+  // ---- security ----
+  if (security) {
+    const len = securitySize(security);
+    if (len > 0xffff || !isU8(security.flag)) return -1;
+    putU16(t, p, len);
+    t[p + 2] = security.flag;
+    const userId = security.userId;
+    const groupName = security.groupName;
+    t[p + 3] = ((userId !== undefined ? 1 : 0) + (groupName !== undefined ? 1 : 0)) * SECURITY_FIELD_LENGTH;
+    let q = p + 4;
+    if (userId !== undefined) {
+      t[q] = SECURITY_FIELD_LENGTH;
+      t[q + 1] = OtmaSecurityFieldType.USER_ID;
+      if (!putName(userId, t, q + 2, 8, page, np)) return -1;
+      q += SECURITY_FIELD_LENGTH;
+    }
+    if (groupName !== undefined) {
+      t[q] = SECURITY_FIELD_LENGTH;
+      t[q + 1] = OtmaSecurityFieldType.GROUP;
+      if (!putName(groupName, t, q + 2, 8, page, np)) return -1;
+      q += SECURITY_FIELD_LENGTH;
+    }
+    copyInto(security.rest, t, q);
+    p += len;
+  }
+  // ---- user data ----
+  if (user) {
+    const rest = user.rest;
+    const len = USER_SIZE + rest.length;
+    const { align, returnCode, flag1 } = user;
+    if (len > 0xffff || !isU16(align) || !isU32(returnCode) || !isU8(flag1)) return -1;
+    putU16(t, p, len);
+    putU16(t, p + U_ALIGN, align);
+    if (!putName(user.destinationId, t, p + U_DEST, 8, page, np) || !putName(user.originId, t, p + U_ORIGIN, 8, page, np) || !putName(user.portId, t, p + U_PORT, 8, page, np)) return -1;
+    if (!putBytes(user.logonToken, t, p + U_LTOKEN, 8)) return -1;
+    putU32(t, p + U_RETCODE, returnCode);
+    if (!putName(user.reasonName, t, p + U_REASON, 8, page, np)) return -1;
+    if (!putBytes(user.responseToken, t, p + U_RTOKEN, 4)) return -1;
+    if (!putName(user.passTicket, t, p + U_PASSTICKET, 8, page, np)) return -1;
+    t[p + U_FLAG1] = flag1;
+    copyInto(rest, t, p + USER_SIZE);
+    p += len;
+  }
+  // ---- application data ----
+  if (segments) {
+    for (let i = 0; i < segments.length; i++) {
+      const s = segments[i]!;
+      const z = zz === undefined ? 0 : (zz[i] ?? 0);
+      if (s.length + 4 > 0xffff || !isU16(z)) return -1;
+      putU16(t, p, s.length + 4);
+      putU16(t, p + 2, z);
+      copyInto(s, t, p + 4);
+      p += s.length + 4;
+    }
+  }
+  return p - offset;
+}
+
+/** `writeTransactionFields` without throwing: false when a value does not fit. */
+function putTransactionFields(s: OtmaTransactionState, t: Uint8Array, base: number, bodyLength: number, page: CodePage, np: NamePage): boolean {
+  const rest = s.rest;
+  const space = page.space;
+  for (let i = rest.length; i < bodyLength; i++) t[base + i] = (i >= TX_MAP && i < TX_MAP + 8) || (i >= TX_LTERM && i < TX_LTERM + 8) ? space : 0;
+  const { syncFlags, syncLevel, mapName, serverToken, correlator, contextId, ltermOverride, holdQueueDepth } = s;
+  if (syncFlags !== undefined) {
+    if (!isU8(syncFlags)) return false;
+    t[base] = syncFlags;
+  }
+  if (syncLevel !== undefined) {
+    if (!isU8(syncLevel)) return false;
+    t[base + 1] = syncLevel;
+  }
+  if (mapName !== undefined && !putName(mapName, t, base + TX_MAP, 8, page, np)) return false;
+  if (serverToken !== undefined && !putBytes(serverToken, t, base + TX_TOKEN, 16)) return false;
+  if (correlator !== undefined && !putBytes(correlator, t, base + TX_CORRELATOR, 16)) return false;
+  if (contextId !== undefined && !putBytes(contextId, t, base + TX_CONTEXT, 16)) return false;
+  if (ltermOverride !== undefined && !putName(ltermOverride, t, base + TX_LTERM, 8, page, np)) return false;
+  if (holdQueueDepth !== undefined) {
+    if (!isU32(holdQueueDepth)) return false;
+    putU32(t, base + TX_DEPTH, holdQueueDepth);
+  }
+  return true;
 }

@@ -16,10 +16,11 @@
  * ACK/NAK, chain state, sequence numbers, sense codes, tpipe names) to talk, the link can be captured
  * and read as OTMA, and an HWSJAVA0 client's OTMA headers pass through unchanged.
  */
+import { allocOutput } from './alloc.js';
 import { type CodePage } from './ebcdic.js';
 import { CodecError, CodecErrorCode } from './errors.js';
 import { StreamFramer } from './stream-framer.js';
-import { type OtmaMessage, decodeOtmaMessage, encodeOtmaMessageInto, otmaMessageSize } from './otma.js';
+import { type OtmaMessage, decodeOtmaMessageAt, encodeOtmaMessageInto, otmaMessageSize } from './otma.js';
 
 /** Bytes of the frame's length prefix. */
 export const XCF_LENGTH_BYTES = 4;
@@ -31,11 +32,18 @@ export const XCF_MIN_FRAME = XCF_LENGTH_BYTES + 32;
  */
 export const DEFAULT_MAX_XCF_FRAME = 16 * 1024 * 1024;
 
-/** Encode one OTMA message as an XCF link frame (one allocation; write it with one `socket.write`). */
-export function encodeXcfFrame(message: OtmaMessage, options: { codePage?: CodePage } = {}): Uint8Array {
+const NO_OPTIONS: { codePage?: CodePage } = Object.freeze({});
+
+/**
+ * Encode one OTMA message as an XCF link frame (one allocation; write it with one `socket.write`). The
+ * frame is a plain `Uint8Array`; below 4 KB it is a region of a shared slab (`byteOffset` may be
+ * non-zero), like Node's pooled Buffers.
+ */
+export function encodeXcfFrame(message: OtmaMessage, options: { codePage?: CodePage } = NO_OPTIONS): Uint8Array {
   const size = XCF_LENGTH_BYTES + otmaMessageSize(message);
   if (size > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `XCF frame of ${size} bytes is too large`);
-  const out = new Uint8Array(size);
+  // Every byte is written below (the OTMA encoders write the whole message), so pooled memory will do.
+  const out = allocOutput(size);
   out[0] = size >>> 24;
   out[1] = (size >>> 16) & 0xff;
   out[2] = (size >>> 8) & 0xff;
@@ -45,11 +53,11 @@ export function encodeXcfFrame(message: OtmaMessage, options: { codePage?: CodeP
 }
 
 /** Decode one whole XCF link frame (LLLL must equal the byte count). */
-export function decodeXcfFrame(frame: Uint8Array, options: { codePage?: CodePage } = {}): OtmaMessage {
+export function decodeXcfFrame(frame: Uint8Array, options: { codePage?: CodePage } = NO_OPTIONS): OtmaMessage {
   if (frame.length < XCF_LENGTH_BYTES) throw new CodecError(CodecErrorCode.TRUNCATED, `XCF frame of ${frame.length} bytes has no length prefix`);
   const total = readU32(frame, 0);
   if (total !== frame.length) throw new CodecError(CodecErrorCode.BAD_LENGTH, `XCF frame LLLL is ${total} but ${frame.length} bytes were given`, { details: { llll: total, length: frame.length } });
-  return decodeOtmaMessage(frame.subarray(XCF_LENGTH_BYTES), options);
+  return decodeOtmaMessageAt(frame, XCF_LENGTH_BYTES, options);
 }
 
 function readU32(b: Uint8Array, o: number): number {
