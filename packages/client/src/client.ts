@@ -33,6 +33,13 @@ export type AckDecision = 'ack' | 'nak' | { readonly nak: NakOptions };
 export interface CallOptions extends InteractionOptions {
   /** Abort the call. A request already written is then reported in doubt. */
   readonly signal?: AbortSignal;
+  /**
+   * Interaction options shared by many calls (an interaction profile), applied over the client's
+   * defaults and under the call's own interaction fields. A frozen object is validated once and
+   * remembered by identity, so a caller that passes the same frozen profile on every call pays for
+   * it once; an unfrozen one is resolved on each call.
+   */
+  readonly interaction?: Readonly<InteractionOptions>;
 }
 
 /** A transaction request. */
@@ -127,6 +134,8 @@ export class ImsConnectClient extends EventEmitter {
   private readonly counters = { requests: 0, inDoubt: 0, retries: 0, rsm: 0 };
   /** Resolved per-call interaction overrides, by their values (an interaction profile is resolved once). */
   private readonly ioCache = new Map<string, ResolvedInteraction>();
+  /** Resolved shared interaction objects (`CallOptions.interaction`), by identity. */
+  private readonly ioByProfile = new WeakMap<object, ResolvedInteraction>();
   /** Validated transaction codes, by the string given. */
   private readonly trancodes = new Map<string, string>();
 
@@ -368,7 +377,22 @@ export class ImsConnectClient extends EventEmitter {
    * values and kept (at most `IO_CACHE_SIZE` sets), so a caller that passes the same interaction
    * profile on every call pays for validation once.
    */
-  private io(call: InteractionOptions): ResolvedInteraction {
+  private io(call: CallOptions): ResolvedInteraction {
+    const shared = call.interaction;
+    if (shared !== undefined) {
+      let own = false;
+      for (const k of Object.keys(call)) {
+        if (INTERACTION_KEYS.has(k) && (call as Record<string, unknown>)[k] !== undefined) {
+          own = true;
+          break;
+        }
+      }
+      if (!own) return this.sharedIo(shared);
+      const merged: Record<string, unknown> = {};
+      for (const k of Object.keys(shared)) if (INTERACTION_KEYS.has(k)) merged[k] = (shared as Record<string, unknown>)[k];
+      for (const k of Object.keys(call)) if (INTERACTION_KEYS.has(k) && (call as Record<string, unknown>)[k] !== undefined) merged[k] = (call as Record<string, unknown>)[k];
+      return this.io(merged as InteractionOptions);
+    }
     const c = call as Record<string, unknown>;
     let key: string | undefined;
     let cacheable = true;
@@ -390,6 +414,18 @@ export class ImsConnectClient extends EventEmitter {
     if (cacheable) {
       if (this.ioCache.size >= IO_CACHE_SIZE) this.ioCache.delete(this.ioCache.keys().next().value!);
       this.ioCache.set(key, io);
+    }
+    return io;
+  }
+
+  /** The resolved form of a shared interaction object (remembered by identity when it is frozen). */
+  private sharedIo(shared: Readonly<InteractionOptions>): ResolvedInteraction {
+    if (typeof shared !== 'object' || shared === null) throw invalidArgument('interaction must be an object of interaction options');
+    if (!Object.isFrozen(shared)) return this.io(stripShared(shared));
+    let io = this.ioByProfile.get(shared);
+    if (io === undefined) {
+      io = this.io(stripShared(shared));
+      this.ioByProfile.set(shared, io);
     }
     return io;
   }
@@ -740,6 +776,13 @@ const INTERACTION_KEYS = new Set([
   'exitId', 'codePage', 'datastore', 'commitMode', 'syncLevel', 'interactionTimeout', 'ltermOverrideName', 'racfUserId', 'racfGroupName', 'racfPassword', 'racfApplName',
   'mfsModname', 'returnMfsModname', 'returnClientId', 'rerouteName', 'purgeUndeliverableOutput', 'cancelClientId', 'irmArchitecture',
 ]);
+
+/** A shared interaction object as a call of its own (a nested `interaction` in it is ignored). */
+function stripShared(shared: Readonly<InteractionOptions>): InteractionOptions {
+  if (!('interaction' in shared)) return shared;
+  const { interaction: _nested, ...rest } = shared as CallOptions;
+  return rest;
+}
 
 /** Every segment of `output` decoded with `page`, joined. */
 function outputText(output: ImsOutput, page: CodePage): string {

@@ -2,6 +2,7 @@
  * The hot path's shortcuts keep the bytes and the behaviour of the general path:
  * - request frames from cached IRM templates (`FrameBuilder`) equal `buildRequest`'s, byte for byte;
  * - per-call interaction overrides are resolved once per profile and still validated every time;
+ *   a shared frozen `interaction` object is resolved once by identity and gives the same bytes;
  * - `Deadline` reuses one refreshable timer per connection and fires exactly as a fresh timer would;
  * - `Pool.tryAcquire` hands out idle resources with `acquire`'s rules;
  * - responses keep their shape; the test server bounds what it records.
@@ -146,6 +147,36 @@ describe('client requests on the wire', () => {
       const want = reference('send-receive', io, 'IVTNO', 'WIRE0001', 'persistent', buildSegments('IVTNO', c.data, io.codePage, false));
       expect(toHex(ims!.frames[i]!)).toBe(toHex(want));
     });
+  });
+
+  it('a shared interaction object gives the bytes of the same options given inline; call fields override it', async () => {
+    ({ ims, client } = setup({ handlers: { IVTNO: (tx) => tx.text } }, { clientId: 'SHARED01', maxConnections: 1 }));
+    const profile = Object.freeze({ racfUserId: 'U1', interactionTimeout: 5000, ltermOverrideName: 'LTERM1' } satisfies InteractionOptions);
+    const unfrozen: InteractionOptions = { racfUserId: 'U3', ltermOverrideName: 'LT3' };
+    const calls: Array<{ inline: InteractionOptions; shared: Parameters<ImsConnectClient['sendReceive']>[0] }> = [
+      { inline: { racfUserId: 'U1', interactionTimeout: 5000, ltermOverrideName: 'LTERM1' }, shared: { trancode: 'IVTNO', data: 'A', interaction: profile } },
+      { inline: { racfUserId: 'U1', interactionTimeout: 5000, ltermOverrideName: 'LTERM1' }, shared: { trancode: 'IVTNO', data: 'B', interaction: profile } },
+      { inline: { racfUserId: 'U2', interactionTimeout: 5000, ltermOverrideName: 'LTERM1' }, shared: { trancode: 'IVTNO', data: 'C', interaction: profile, racfUserId: 'U2' } },
+      { inline: { racfUserId: 'U3', ltermOverrideName: 'LT3' }, shared: { trancode: 'IVTNO', data: 'D', interaction: unfrozen } },
+    ];
+    for (const c of calls) await client.sendReceive(c.shared);
+    for (const c of calls) await client.sendReceive({ trancode: 'IVTNO', data: (c.shared.data as string) + '2', ...c.inline });
+    expect(ims.frames).toHaveLength(calls.length * 2);
+    calls.forEach((c, i) => {
+      const io = resolveInteraction({ datastore: 'IMS1' }, c.inline);
+      const want = reference('send-receive', io, 'IVTNO', 'SHARED01', 'persistent', buildSegments('IVTNO', c.shared.data as string, io.codePage, false));
+      expect(toHex(ims!.frames[i]!)).toBe(toHex(want));
+      const want2 = reference('send-receive', io, 'IVTNO', 'SHARED01', 'persistent', buildSegments('IVTNO', `${c.shared.data as string}2`, io.codePage, false));
+      expect(toHex(ims!.frames[calls.length + i]!)).toBe(toHex(want2));
+    });
+    // A bad shared profile is refused every time, frozen or not, and nothing is written.
+    const bad = Object.freeze({ datastore: 'BAD-NAME!' });
+    for (let i = 0; i < 2; i++) {
+      await expect(client.sendReceive({ trancode: 'IVTNO', interaction: bad })).rejects.toMatchObject({ code: 'IMS_ERR_INVALID_ARGUMENT' });
+      await expect(client.sendReceive({ trancode: 'IVTNO', interaction: { commitMode: 0, syncLevel: 'none' } })).rejects.toMatchObject({ code: 'IMS_ERR_INVALID_ARGUMENT' });
+      await expect(client.sendReceive({ trancode: 'IVTNO', interaction: null as never })).rejects.toMatchObject({ code: 'IMS_ERR_INVALID_ARGUMENT' });
+    }
+    expect(ims.frames).toHaveLength(calls.length * 2);
   });
 
   it('per-call overrides are validated on every call (a bad profile is never cached)', async () => {

@@ -177,7 +177,21 @@ export class ImsBackend {
    * Run a service: encode the input, send-receive (or continue/end a conversation), detect DFS
    * messages, decode the output. Errors keep their codes (client errors, `ZCON_ERR_*`).
    */
-  async invoke(service: ServiceConfig, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
+  invoke(service: ServiceConfig, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
+    let prep: PreparedService;
+    try {
+      prep = this.prepare(service);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // The common call (no conversation step, the client's own response timeout): one send-receive
+    // and a synchronous look at its reply, without the general path's async frame.
+    if (step === undefined && prep.callTimeout === 0) return this.invokePlain(service, input, prep);
+    return this.invokeGeneral(service, input, step, prep);
+  }
+
+  /** What a service's calls share (worked out on its first call). */
+  private prepare(service: ServiceConfig): PreparedService {
     let prep = this.prepared.get(service);
     if (prep === undefined) {
       const connection = this.config.connections.get(service.connectionRef);
@@ -187,6 +201,40 @@ export class ImsBackend {
       prep = Object.freeze({ connection, profile, page: codePageOf(profile.codePage), io: Object.freeze(this.interaction(service, profile, connection)), callTimeout: t > 0 && t !== this.responseTimeoutOf(connection.id) ? t : 0 });
       this.prepared.set(service, prep);
     }
+    return prep;
+  }
+
+  /** `invoke` without a conversation step or a per-call timeout: what `invokeGeneral` does for it. */
+  private invokePlain(service: ServiceConfig, input: unknown, prep: PreparedService): Promise<InvokeResult> {
+    let sent: Promise<ImsResponse>;
+    try {
+      const client = this.clientFor(prep.connection);
+      const enc = encodeRequest(service, input, prep.page);
+      // The frozen interaction object is resolved once by the client (by identity).
+      sent = client.sendReceive({ interaction: prep.io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode });
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return sent.then((res) => this.plainResult(service, prep.page, res));
+  }
+
+  private plainResult(service: ServiceConfig, page: CodePage, res: ImsResponse): InvokeResult {
+    let conversation: InvokeResult['conversation'];
+    if (res.conversation) {
+      // A conversational reply to a plain call opens a conversation (as in `invokeGeneral`).
+      const conv: OpenConversation = { id: randomUUID(), service: service.name, conversation: res.conversation, timer: undefined, busy: false };
+      this.conversations.set(conv.id, conv);
+      this.armConversation(conv);
+      conversation = { id: conv.id, open: true };
+    }
+    if (service.detectDfsMessages) {
+      const dfs = dfsError(res.segments, page, service.name);
+      if (dfs) throw dfs;
+    }
+    return { output: decodeResponse(service, res.segments, page), endpoint: res.endpoint, clientId: res.clientId, conversation };
+  }
+
+  private async invokeGeneral(service: ServiceConfig, input: unknown, step: ConversationStep | undefined, prep: PreparedService): Promise<InvokeResult> {
     const { connection, page, io, callTimeout } = prep;
     const client = this.clientFor(connection);
     let signal: AbortSignal | undefined;
@@ -228,7 +276,8 @@ export class ImsBackend {
           throw new ZosConnectError(ZosConnectErrorCode.OVERLOADED, `${this.conversations.size} conversations are open (maxConversations ${this.config.manager.maxConversations})`);
         }
         const enc = encodeRequest(service, input, page);
-        res = await client.sendReceive({ ...io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode, ...withSignal });
+        // The frozen interaction object is resolved once by the client (by identity).
+        res = await client.sendReceive(signal ? { interaction: io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode, signal } : { interaction: io, trancode: service.trancode, data: enc.segments, dataIncludesTrancode: enc.includesTrancode });
       }
       let conversation: InvokeResult['conversation'];
       if (res.conversation) {

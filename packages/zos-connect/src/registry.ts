@@ -64,6 +64,23 @@ function compile(api: ApiState, op: OperationConfig): Route {
   return { api, operation: op, regex: new RegExp(`^${re}/?$`), names, rank: [names.length, -full.replace(/\{[^}]+\}/g, '').length] };
 }
 
+/** Path parameters of a regex match (percent-decoded), or undefined when one does not decode. */
+function paramsOf(names: readonly string[], m: RegExpExecArray): Record<string, string> | undefined {
+  const params: Record<string, string> = {};
+  for (let i = 0; i < names.length; i++) {
+    const raw = m[i + 1]!;
+    if (raw.indexOf('%') < 0) params[names[i]!] = raw;
+    else {
+      try {
+        params[names[i]!] = decodeURIComponent(raw);
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return params;
+}
+
 /** Services, APIs and routes of one configuration, with their runtime status. */
 export class Registry {
   readonly services = new Map<string, ServiceState>();
@@ -116,27 +133,21 @@ export class Registry {
    * other methods, or undefined when no API path matches.
    */
   match(method: string, path: string): RouteMatch | { readonly allow: readonly string[] } | undefined {
-    const allow = new Set<string>();
-    for (const r of this.routes) {
+    let allow: Set<string> | undefined;
+    const routes = this.routes;
+    for (let ri = 0; ri < routes.length; ri++) {
+      const r = routes[ri]!;
       const m = r.regex.exec(path);
       if (!m) continue;
       if (r.operation.method !== method && !(method === 'HEAD' && r.operation.method === 'GET')) {
-        allow.add(r.operation.method);
+        (allow ??= new Set()).add(r.operation.method);
         continue;
       }
-      const params: Record<string, string> = {};
-      let ok = true;
-      r.names.forEach((n, i) => {
-        try {
-          params[n] = decodeURIComponent(m[i + 1]!);
-        } catch {
-          ok = false;
-        }
-      });
-      if (!ok) continue;
+      const params = paramsOf(r.names, m);
+      if (params === undefined) continue;
       return { api: r.api, operation: r.operation, params };
     }
-    return allow.size > 0 ? { allow: [...allow].sort() } : undefined;
+    return allow !== undefined ? { allow: [...allow].sort() } : undefined;
   }
 
   /** The API whose base path is `basePath` (for `/<basePath>/api-docs`). */

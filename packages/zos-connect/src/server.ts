@@ -10,20 +10,22 @@
  * Lifecycle: `start()` → `pause()`/`resume()` (stop/restart accepting work, like MODIFY PAUSE/RESUME)
  * → `stop()` (refuse new requests with 503, let in-flight ones finish, then close).
  */
+import { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo, type Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type HookHandlerDoneFunction } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { createClient, defaultTimers, type ClientOptions, type Timers } from '@imsplex/client';
+import { createClient, defaultClock, defaultTimers, type ClientOptions, type Clock, type Timers } from '@imsplex/client';
 import { isImsplexError } from '@imsplex/codec';
 import { authorize } from './auth.js';
 import { ImsBackend, type ConversationStep, type InvokeResult } from './backend.js';
 import { loadConfig } from './config/loader.js';
 import { type ConnectionProfile, type ParameterConfig, type Role, type ZosConnectConfig } from './config/model.js';
-import { evaluate } from './config/templates.js';
-import { resolveError } from './error-body.js';
+import { compileTemplate } from './config/templates.js';
+import { resolveError, type ErrorBody } from './error-body.js';
 import { ZosConnectError, ZosConnectErrorCode } from './errors.js';
+import { DeadlineQueue } from './deadlines.js';
 import { computeHealth, type HealthReport } from './health.js';
 import { ZosConnectMetrics } from './metrics.js';
 import { Registry, type ApiState, type RouteMatch, type ServiceState } from './registry.js';
@@ -51,8 +53,20 @@ export interface ZosConnectServerOptions {
   readonly clientOverrides?: (profile: ConnectionProfile) => Partial<ClientOptions>;
   /** Timers for asyncRequestTimeout, imsConnectTimeout, conversation expiry and stop (default: the globals). */
   readonly timers?: Timers;
+  /**
+   * The clock that goes with `timers` (ms). With it (or with the default timers, whose clock is
+   * `Date.now`), the asyncRequestTimeout of concurrent requests shares one timer; injected `timers`
+   * without a clock get one timer per request.
+   */
+  readonly clock?: Clock;
   /** Server name for logs and metric labels. */
   readonly name?: string;
+  /**
+   * Answer API GETs straight from node:http instead of through fastify's request pipeline (default
+   * true). Both give the same status, headers, body, logs and metrics; `false` sends every request
+   * through fastify (tests compare the two).
+   */
+  readonly fastPath?: boolean;
 }
 
 /** What `requestLog` logs besides server errors. */
@@ -76,6 +90,34 @@ declare module 'fastify' {
 }
 
 const SERVICE_PROVIDER = 'IMS-1.0';
+
+/** What fastify's `reply.type('application/json')` sends (it adds the charset). */
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
+/** Largest request ID before the counter wraps (fastify's default generator: 2^31 - 1, an SMI). */
+const MAX_REQUEST_SEQ = 0x7fffffff;
+
+/** Request IDs as fastify's default generator makes them (`req-1`, `req-2`, … in base 36), per app. */
+class RequestIds {
+  private seq = 0;
+  next(): string {
+    this.seq = (this.seq + 1) & MAX_REQUEST_SEQ;
+    return `req-${this.seq.toString(36)}`;
+  }
+}
+
+/** Add `prefix` to a list of path prefixes, keeping only the shortest of those that nest. */
+function addPrefix(list: string[], prefix: string): void {
+  if (list.some((p) => prefix.startsWith(p))) return;
+  for (let i = list.length - 1; i >= 0; i--) if (list[i]!.startsWith(prefix)) list.splice(i, 1);
+  list.push(prefix);
+}
+
+/** Static start of a fastify route URL (up to its first parameter or wildcard). */
+function staticPrefix(url: string): string {
+  const i = url.search(/[:*]/);
+  return i < 0 ? url : url.slice(0, i);
+}
 
 /** Shared empty scope for template roots a request does not have (never written). */
 const EMPTY: Readonly<Record<string, unknown>> = Object.freeze({});
@@ -123,6 +165,10 @@ export class ZosConnectServer {
   readonly logger: Logger;
   private config: ZosConnectConfig;
   private readonly timers: Timers;
+  /** The clock of `timers`, when known (then asyncRequestTimeout uses a `DeadlineQueue`). */
+  private readonly clock: Clock | undefined;
+  /** asyncRequestTimeout queues by delay (a reload may change it while older requests still wait). */
+  private readonly deadlineQueues = new Map<number, DeadlineQueue>();
   private stateValue: ServerState = 'created';
   private inFlight = 0;
   private drained: (() => void) | undefined;
@@ -130,10 +176,15 @@ export class ZosConnectServer {
   private readonly combinedDoc: Record<string, unknown> = {};
   private listening: ListeningInfo | undefined;
   private readonly requestLog: RequestLogMode;
+  /** Request IDs of the main app (fastify's and the fast path's requests share the sequence). */
+  private readonly mainIds = new RequestIds();
+  /** Static starts of the main app's own fastify routes (admin, docs, explorer): never the fast path. */
+  private readonly fastifyPrefixes: string[] = [];
 
   constructor(private readonly options: ZosConnectServerOptions) {
     this.config = typeof options.config === 'string' ? loadConfig(options.config) : options.config;
     this.timers = options.timers ?? defaultTimers;
+    this.clock = options.clock ?? (options.timers === undefined ? defaultClock : undefined);
     this.logger = options.logger ?? pino({ level: 'silent' });
     this.requestLog = options.requestLog ?? 'errors';
     if (!['all', 'errors', 'off'].includes(this.requestLog)) throw new ZosConnectError(ZosConnectErrorCode.CONFIG, `requestLog must be all, errors or off; got ${String(this.requestLog)}`);
@@ -256,6 +307,12 @@ export class ZosConnectServer {
       this.drained = undefined;
       await Promise.all([this.app.close(), this.adminApp?.close()]);
       await this.backend.close();
+      // An idle queue's timer would only keep the process alive; waits still queued keep theirs.
+      for (const [ms, q] of this.deadlineQueues) {
+        if (q.size > 0) continue;
+        q.dispose();
+        this.deadlineQueues.delete(ms);
+      }
       this.stateValue = 'stopped';
       this.logger.info('z/OS Connect server stopped');
     })();
@@ -266,11 +323,12 @@ export class ZosConnectServer {
   // Fastify apps
   // ------------------------------------------------------------------------------------------------
 
-  private newApp(): FastifyInstance {
+  private newApp(ids: RequestIds): FastifyInstance {
     // No fastify logger: its request logging writes two lines per request through a child logger
     // made for each request. The server logs what `requestLog` asks for itself, once per request.
     return Fastify({
       logger: false,
+      genReqId: () => ids.next(),
       bodyLimit: this.config.manager.maxRequestBodySize,
       exposeHeadRoutes: false,
       return503OnClosing: true,
@@ -281,7 +339,10 @@ export class ZosConnectServer {
   }
 
   private buildApp(withOps: boolean): FastifyInstance {
-    const app = this.newApp();
+    const app = this.newApp(this.mainIds);
+    app.addHook('onRoute', (route) => {
+      if (route.url !== '/*') addPrefix(this.fastifyPrefixes, staticPrefix(route.url));
+    });
     this.installCommon(app);
     void app.register(swagger, { mode: 'static', specification: { document: this.combinedDoc as never } });
     void app.register(swaggerUi, { routePrefix: '/api/explorer' });
@@ -292,11 +353,24 @@ export class ZosConnectServer {
       url: '/*',
       handler: (req, reply) => this.handleApi(req, reply),
     });
+    if (this.options.fastPath !== false) this.installFastPath(app);
     return app;
   }
 
+  /** Put `serveFast` in front of fastify's request handler on the main server. */
+  private installFastPath(app: FastifyInstance): void {
+    const server = app.server;
+    const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
+    if (handlers.length !== 1) return; // not the server fastify made: leave it alone
+    const fastify = handlers[0]!;
+    server.removeListener('request', fastify);
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      if (!this.serveFast(req, res)) fastify.call(server, req, res);
+    });
+  }
+
   private buildAdminApp(): FastifyInstance {
-    const app = this.newApp();
+    const app = this.newApp(new RequestIds());
     this.installCommon(app);
     this.adminRoutes(app);
     this.opsRoutes(app);
@@ -336,27 +410,43 @@ export class ZosConnectServer {
   }
 
   private sendError(req: FastifyRequest, reply: FastifyReply, error: unknown, extra: { service?: string } = {}): FastifyReply {
-    const r = resolveError(error, this.config.manager.errorProfile, extra);
-    if (r.status >= 500) this.logger.error({ reqId: req.id, method: req.method, url: req.url, err: error, code: r.body.errorDetails.code }, r.body.errorMessage);
-    else if (this.requestLog !== 'off') this.logger.info({ reqId: req.id, method: req.method, url: req.url, code: r.body.errorDetails.code }, r.body.errorMessage);
-    if (r.status === 401) reply.header('www-authenticate', 'Basic realm="zosConnect"');
-    if (isImsplexError(error) && error.code === ZosConnectErrorCode.METHOD_NOT_ALLOWED && Array.isArray(error.details['allow'])) reply.header('allow', (error.details['allow'] as string[]).join(', '));
+    const r = this.errorAnswer(req.id, req.method, req.url, error, extra);
+    if (r.authenticate !== undefined) reply.header('www-authenticate', r.authenticate);
+    if (r.allow !== undefined) reply.header('allow', r.allow);
     return reply.code(r.status).type('application/json').send(r.body);
   }
 
+  /** Resolve an error to its answer and log it (server errors always; others per `requestLog`). */
+  private errorAnswer(reqId: string | (() => string), method: string, url: string, error: unknown, extra: { service?: string }): { status: number; body: ErrorBody; authenticate: string | undefined; allow: string | undefined } {
+    const r = resolveError(error, this.config.manager.errorProfile, extra);
+    const id = (): string => (typeof reqId === 'string' ? reqId : reqId());
+    if (r.status >= 500) this.logger.error({ reqId: id(), method, url, err: error, code: r.body.errorDetails.code }, r.body.errorMessage);
+    else if (this.requestLog !== 'off') this.logger.info({ reqId: id(), method, url, code: r.body.errorDetails.code }, r.body.errorMessage);
+    return {
+      status: r.status,
+      body: r.body,
+      authenticate: r.status === 401 ? 'Basic realm="zosConnect"' : undefined,
+      allow: isImsplexError(error) && error.code === ZosConnectErrorCode.METHOD_NOT_ALLOWED && Array.isArray(error.details['allow']) ? (error.details['allow'] as string[]).join(', ') : undefined,
+    };
+  }
+
   private require(req: FastifyRequest, role: Role): string {
-    return authorize(req.headers.authorization, role, this.config.users, this.config.manager);
+    return this.requireFrom(req.headers, role);
+  }
+
+  private requireFrom(headers: IncomingHttpHeaders, role: Role): string {
+    return authorize(headers.authorization, role, this.config.users, this.config.manager);
   }
 
   // ------------------------------------------------------------------------------------------------
   // Invocation gate, shared by API operations and service invoke
   // ------------------------------------------------------------------------------------------------
 
-  private admit(req: FastifyRequest): void {
+  private admit(req: { readonly headers: IncomingHttpHeaders }): void {
     if (this.stateValue === 'stopping' || this.stateValue === 'stopped') throw new ZosConnectError(ZosConnectErrorCode.UNAVAILABLE, 'The server is stopping and accepts no new requests.');
     if (this.stateValue === 'paused') throw new ZosConnectError(ZosConnectErrorCode.UNAVAILABLE, 'The server is paused and accepts no new requests.');
     if (this.inFlight >= this.config.manager.maxInFlight) throw new ZosConnectError(ZosConnectErrorCode.OVERLOADED, `${this.inFlight} requests are in flight (maxInFlight ${this.config.manager.maxInFlight}).`);
-    if (this.config.manager.requireAuth) this.require(req, 'Invoke');
+    if (this.config.manager.requireAuth) this.requireFrom(req.headers, 'Invoke');
   }
 
   private enter(): void {
@@ -372,8 +462,20 @@ export class ZosConnectServer {
    * Run a service with `asyncRequestTimeout`: on expiry the caller gets 503 BAQR0433W, and the IMS
    * work goes on; its late result is discarded (a conversation it opened is ended).
    */
-  private async runService(state: ServiceState, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
-    if (state.status !== 'started') throw new ZosConnectError(ZosConnectErrorCode.STOPPED, `Service ${state.config.name} is stopped.`, { details: { service: state.config.name } });
+  private runService(state: ServiceState, input: unknown, step?: ConversationStep): Promise<InvokeResult> {
+    return new Promise<InvokeResult>((resolve, reject) => this.startService(state, input, step, { ok: resolve, fail: reject }));
+  }
+
+  /**
+   * Run a service with `asyncRequestTimeout` and report to `sink` once: on expiry the caller gets
+   * 503 BAQR0433W, and the IMS work goes on; its late result is discarded (a conversation it opened
+   * is ended). Never throws.
+   */
+  private startService(state: ServiceState, input: unknown, step: ConversationStep | undefined, sink: ServiceSink): void {
+    if (state.status !== 'started') {
+      sink.fail(new ZosConnectError(ZosConnectErrorCode.STOPPED, `Service ${state.config.name} is stopped.`, { details: { service: state.config.name } }));
+      return;
+    }
     const stats = state.stats;
     const service = state.config;
     stats.invocations++;
@@ -383,47 +485,63 @@ export class ZosConnectServer {
     const work = this.backend.invoke(service, input, step);
     const limit = this.config.manager.asyncRequestTimeout;
     if (limit <= 0) {
-      try {
-        const r = await work;
-        this.metrics.countInteraction(service.name, 'ok');
-        return r;
-      } catch (e) {
-        this.interactionFailed(stats, service.name, e);
-        throw e;
-      } finally {
-        this.settleStats(stats, started);
-      }
-    }
-    // One timer, one promise: whichever of IMS and the timer comes first settles the caller.
-    return new Promise<InvokeResult>((resolve, reject) => {
-      let timedOut = false;
-      const timer = this.timers.setTimeout(() => {
-        timedOut = true;
-        reject(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `The asynchronous request has timed out after ${limit} milliseconds.`, { details: { asyncRequestTimeout: limit, service: service.name } }));
-      }, limit);
       work.then(
         (r) => {
+          this.metrics.countInteractionOk(service);
           this.settleStats(stats, started);
-          this.metrics.countInteraction(service.name, 'ok');
-          if (!timedOut) {
-            this.timers.clearTimeout(timer);
-            resolve(r);
-          } else if (r.conversation?.open) {
-            // IBM: the backend is not told of the timeout; the late result is discarded, and a
-            // conversation it opened is ended.
-            void this.backend.invoke(service, {}, { kind: 'end', id: r.conversation.id, withInput: false }).catch(() => undefined);
-          }
+          sink.ok(r);
         },
         (e: unknown) => {
-          this.settleStats(stats, started);
           this.interactionFailed(stats, service.name, e);
-          if (!timedOut) {
-            this.timers.clearTimeout(timer);
-            reject(e);
-          }
+          this.settleStats(stats, started);
+          sink.fail(e);
         },
       );
-    });
+      return;
+    }
+    // One deadline: whichever of IMS and the deadline comes first settles the caller.
+    const queue = this.deadlineQueue(limit);
+    let timedOut = false;
+    const expire = (): void => {
+      timedOut = true;
+      sink.fail(new ZosConnectError(ZosConnectErrorCode.TIMEOUT, `The asynchronous request has timed out after ${limit} milliseconds.`, { details: { asyncRequestTimeout: limit, service: service.name } }));
+    };
+    const timer = queue !== undefined ? queue.add(expire) : this.timers.setTimeout(expire, limit);
+    work.then(
+      (r) => {
+        this.settleStats(stats, started);
+        this.metrics.countInteractionOk(service);
+        if (!timedOut) {
+          if (queue !== undefined) queue.remove(timer as ReturnType<DeadlineQueue['add']>);
+          else this.timers.clearTimeout(timer);
+          sink.ok(r);
+        } else if (r.conversation?.open) {
+          // IBM: the backend is not told of the timeout; the late result is discarded, and a
+          // conversation it opened is ended.
+          void this.backend.invoke(service, {}, { kind: 'end', id: r.conversation.id, withInput: false }).catch(() => undefined);
+        }
+      },
+      (e: unknown) => {
+        this.settleStats(stats, started);
+        this.interactionFailed(stats, service.name, e);
+        if (!timedOut) {
+          if (queue !== undefined) queue.remove(timer as ReturnType<DeadlineQueue['add']>);
+          else this.timers.clearTimeout(timer);
+          sink.fail(e);
+        }
+      },
+    );
+  }
+
+  /** The shared deadline queue of `limit` ms, or undefined without a clock (then a timer per request). */
+  private deadlineQueue(limit: number): DeadlineQueue | undefined {
+    if (this.clock === undefined) return undefined;
+    let q = this.deadlineQueues.get(limit);
+    if (q === undefined) {
+      q = new DeadlineQueue(this.timers, this.clock, limit);
+      this.deadlineQueues.set(limit, q);
+    }
+    return q;
   }
 
   private settleStats(stats: ServiceState['stats'], started: number): void {
@@ -475,7 +593,7 @@ export class ZosConnectServer {
     try {
       if (m.api.status !== 'started') throw new ZosConnectError(ZosConnectErrorCode.STOPPED, `API ${m.api.config.name} is stopped.`, { details: { api: m.api.config.name } });
       if (!service) throw new ZosConnectError(ZosConnectErrorCode.NOT_FOUND, `Service ${m.operation.service} is not available.`, { details: { service: m.operation.service } });
-      const { input, step } = this.requestInput(req, m);
+      const { input, step } = this.requestInput(req.query, req.headers, req.body, m);
       const result = await this.runService(service, input, step);
       return this.sendApiResult(req, reply, m, result);
     } catch (e) {
@@ -486,16 +604,16 @@ export class ZosConnectServer {
     }
   }
 
-  private requestInput(req: FastifyRequest, m: RouteMatch): { input: unknown; step: ConversationStep | undefined } {
+  private requestInput(query: unknown, headers: IncomingHttpHeaders, body: unknown, m: RouteMatch): { input: unknown; step: ConversationStep | undefined } {
     const op = m.operation;
     let path: Record<string, unknown> | undefined;
-    let query: Record<string, unknown> | undefined;
+    let queryValues: Record<string, unknown> | undefined;
     let header: Record<string, unknown> | undefined;
     for (const p of op.parameters) {
       let raw: unknown;
       if (p.in === 'path') raw = m.params[p.name];
-      else if (p.in === 'query') raw = (req.query as Record<string, unknown> | undefined)?.[p.name];
-      else raw = req.headers[p.name];
+      else if (p.in === 'query') raw = (query as Record<string, unknown> | undefined)?.[p.name];
+      else raw = headers[p.name];
       if (Array.isArray(raw)) raw = raw[0];
       if (raw === undefined) {
         if (p.required) throw new ZosConnectError(ZosConnectErrorCode.BAD_PARAMETER, `The required ${p.in} parameter ${p.name} is missing.`, { details: { parameter: p.name, in: p.in } });
@@ -503,13 +621,12 @@ export class ZosConnectServer {
       }
       const v = coerce(p, String(raw));
       if (p.in === 'path') (path ??= {})[p.name] = v;
-      else if (p.in === 'query') (query ??= {})[p.name] = v;
+      else if (p.in === 'query') (queryValues ??= {})[p.name] = v;
       else (header ??= {})[p.name] = v;
     }
-    const body = req.body;
     if (op.bodyRequired && (body === undefined || body === null)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: a JSON body is required.');
     if (body !== undefined && body !== null && !isObj(body)) throw new ZosConnectError(ZosConnectErrorCode.BAD_REQUEST, 'The request payload could not be parsed: the body must be a JSON object.');
-    const input = op.request ? evaluate(op.request, { path: path ?? EMPTY, query: query ?? EMPTY, header: header ?? EMPTY, body }) : (body ?? {});
+    const input = op.request ? compileTemplate(op.request)({ path: path ?? EMPTY, query: queryValues ?? EMPTY, header: header ?? EMPTY, body }) : (body ?? {});
     let step: ConversationStep | undefined;
     if (op.conversation === 'start') step = { kind: 'start' };
     else if (op.conversation === 'continue') step = { kind: 'continue', id: String(path?.[op.conversationParam!]) };
@@ -518,32 +635,111 @@ export class ZosConnectServer {
   }
 
   private sendApiResult(_req: FastifyRequest, reply: FastifyReply, m: RouteMatch, result: InvokeResult): FastifyReply {
-    const op = m.operation;
-    const scope = { output: result.output, conversation: result.conversation ?? {} };
-    let status = op.status;
-    let body = op.body;
-    for (const c of op.conditions) {
-      const v = evaluate(c.field, scope);
-      const t = c.test;
-      const hit =
-        t.op === 'equals'
-          ? v === t.value
-          : t.op === 'in'
-            ? t.values.includes(v)
-            : t.op === 'matches'
-              ? typeof v === 'string' && t.regex.test(v)
-              : t.op === 'startsWith'
-                ? typeof v === 'string' && v.startsWith(t.value)
-                : v !== undefined && v !== null && v !== '';
-      if (hit) {
-        status = c.status;
-        if (c.body) body = c.body;
-        break;
-      }
-    }
-    const out = body ? evaluate(body, scope) : result.output;
+    const { status, out } = apiAnswer(m.operation, result);
     if (result.conversation) reply.header('x-zosconnect-conversation-id', result.conversation.id);
     return reply.code(status).type('application/json').send(out ?? {});
+  }
+
+  // ------------------------------------------------------------------------------------------------
+  // API fast path
+  // ------------------------------------------------------------------------------------------------
+
+  /**
+   * The API fast path: a GET of a started API operation while the server runs is answered straight
+   * from node:http, with exactly what the fastify route would send (status, headers, JSON body, error
+   * bodies, logs, metrics, request IDs). Everything else returns false and goes to fastify: other
+   * methods (bodies), percent-encoded paths, query strings the operation reads, `api-docs`, the
+   * admin/health/metrics/explorer routes, a paused or stopping server, stopped APIs and services.
+   */
+  private serveFast(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method !== 'GET' || this.stateValue !== 'running') return false;
+    const url = req.url ?? '';
+    if (url.indexOf('%') >= 0) return false;
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    if (path.endsWith('/api-docs')) return false;
+    const prefixes = this.fastifyPrefixes;
+    for (let i = 0; i < prefixes.length; i++) if (path.startsWith(prefixes[i]!)) return false;
+    const m = this.registry.match('GET', path);
+    if (m === undefined || 'allow' in m) return false;
+    const op = m.operation;
+    if (m.api.status !== 'started') return false;
+    if (q >= 0 && op.parameters.some((p) => p.in === 'query')) return false;
+    const service = this.registry.services.get(op.service);
+    if (service === undefined) return false;
+    const call = new FastCall(this, req, res, m);
+    try {
+      this.admit(req);
+    } catch (e) {
+      call.error(e, undefined);
+      return true;
+    }
+    this.enter();
+    m.api.inFlight++;
+    let input: unknown;
+    let step: ConversationStep | undefined;
+    try {
+      ({ input, step } = this.requestInput(undefined, req.headers, undefined, m));
+    } catch (e) {
+      call.fail(e);
+      return true;
+    }
+    this.startService(service, input, step, call);
+    return true;
+  }
+
+  /** @internal Answer a fast-path call with its API result (FastCall). */
+  fastResult(call: FastCall, result: InvokeResult): void {
+    const m = call.match;
+    let payload: string;
+    let status: number;
+    try {
+      const a = apiAnswer(m.operation, result);
+      status = a.status;
+      payload = JSON.stringify(a.out ?? {});
+    } catch (e) {
+      // fastify: a serialization error goes to the error handler, without the service.
+      this.fastError(call, e, {});
+      return;
+    }
+    const res = call.res;
+    const length = String(Buffer.byteLength(payload));
+    if (result.conversation) res.writeHead(status, ['x-zosconnect-conversation-id', result.conversation.id, 'content-type', JSON_CONTENT_TYPE, 'content-length', length]);
+    else res.writeHead(status, ['content-type', JSON_CONTENT_TYPE, 'content-length', length]);
+    res.end(payload);
+    this.fastAnswered(call, status);
+  }
+
+  /** @internal Answer a fast-path call with an error, as `sendError` would (FastCall). */
+  fastError(call: FastCall, error: unknown, extra: { service?: string }): void {
+    const req = call.req;
+    const r = this.errorAnswer(() => this.mainIds.next(), req.method ?? '', req.url ?? '', error, extra);
+    const payload = JSON.stringify(r.body);
+    const headers: string[] = [];
+    if (r.authenticate !== undefined) headers.push('www-authenticate', r.authenticate);
+    if (r.allow !== undefined) headers.push('allow', r.allow);
+    headers.push('content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(payload)));
+    call.res.writeHead(r.status, headers);
+    call.res.end(payload);
+    this.fastAnswered(call, r.status);
+  }
+
+  /** What the `onResponse` hook does for fastify's requests: metrics and the `all` request log. */
+  private fastAnswered(call: FastCall, status: number): void {
+    const ms = performance.now() - call.started;
+    const op = call.match.operation;
+    const api = call.match.api.config.name;
+    this.metrics.observeApiRequest(op, api, op.operationId, status, ms / 1000);
+    if (this.requestLog === 'all') {
+      const req = call.req;
+      this.logger.info({ reqId: this.mainIds.next(), method: req.method, url: req.url, status, ms: Math.round(ms * 1000) / 1000, ...(api ? { api } : {}), ...(op.operationId ? { operation: op.operationId } : {}) }, 'request');
+    }
+  }
+
+  /** @internal The end of an admitted fast-path call (FastCall). */
+  fastLeave(call: FastCall): void {
+    call.match.api.inFlight--;
+    this.leave();
   }
 
   private apiDocument(api: ApiState, base: string): Record<string, unknown> {
@@ -836,6 +1032,71 @@ export class ZosConnectServer {
     } finally {
       await client.destroy();
     }
+  }
+}
+
+/** The response of an API operation: its status and body by the response conditions. */
+function apiAnswer(op: RouteMatch['operation'], result: InvokeResult): { status: number; out: unknown } {
+  const conditions = op.conditions;
+  let status = op.status;
+  let body = op.body;
+  if (conditions.length > 0) {
+    const scope = { output: result.output, conversation: result.conversation ?? EMPTY };
+    for (const c of conditions) {
+      const v = compileTemplate(c.field)(scope);
+      const t = c.test;
+      const hit =
+        t.op === 'equals'
+          ? v === t.value
+          : t.op === 'in'
+            ? t.values.includes(v)
+            : t.op === 'matches'
+              ? typeof v === 'string' && t.regex.test(v)
+              : t.op === 'startsWith'
+                ? typeof v === 'string' && v.startsWith(t.value)
+                : v !== undefined && v !== null && v !== '';
+      if (hit) {
+        status = c.status;
+        if (c.body) body = c.body;
+        break;
+      }
+    }
+  }
+  const out = body ? compileTemplate(body)({ output: result.output, conversation: result.conversation ?? EMPTY }) : result.output;
+  return { status, out };
+}
+
+/** Who hears how a service call ended (exactly once). */
+interface ServiceSink {
+  ok(result: InvokeResult): void;
+  fail(error: unknown): void;
+}
+
+/** One API call on the fast path: the raw request and response, the route, and when it started. */
+class FastCall implements ServiceSink {
+  readonly started = performance.now();
+  constructor(
+    private readonly server: ZosConnectServer,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly match: RouteMatch,
+  ) {}
+
+  /** An error before the call was admitted (no in-flight count to give back). */
+  error(e: unknown, service: string | undefined): void {
+    this.server.fastError(this, e, service === undefined ? {} : { service });
+  }
+
+  /** The service answered (`ServiceSink`). */
+  ok(result: InvokeResult): void {
+    this.server.fastResult(this, result);
+    this.server.fastLeave(this);
+  }
+
+  /** The call failed after it was admitted (`ServiceSink`). */
+  fail(e: unknown): void {
+    this.server.fastError(this, e, { service: this.match.operation.service });
+    this.server.fastLeave(this);
   }
 }
 

@@ -116,6 +116,8 @@ export function ivpHandlers(book = new PhoneBook(), convBook = new PhoneBook()) 
 /** Timers fired by the test: `advance(ms)` runs what is due, in order. */
 export class ManualTimers implements Timers {
   private now = 0;
+  /** The clock that goes with these timers (ms since creation, moved by `advance`). */
+  readonly clock = (): number => this.now;
   private seq = 0;
   private readonly pending = new Map<number, { at: number; cb: () => void }>();
   setTimeout(cb: () => void, ms: number): unknown {
