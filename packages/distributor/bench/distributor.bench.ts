@@ -5,11 +5,17 @@
  *
  * Every box is its own process: two echo targets, the distributor (the package bin), HAProxy, and
  * the load generator (bench/loadgen.ts). This process only orchestrates and routes handoffs (as
- * the stack supervisor would). Each case runs for a bounded time (warm-up + CASE_SECONDS).
+ * the stack supervisor would). Each case runs for a bounded time (warm-up + CASE_SECONDS), and
+ * BENCH_REPEATS times (default 3) interleaved across planes; the table shows medians. The CPU column
+ * is utime+stime of the process in the middle (distributor or HAProxy, /proc/<pid>/stat) over the
+ * measured window divided by the round trips: steadier than throughput on a shared machine.
+ * Environment: BENCH_SECONDS (3), BENCH_REPEATS (3), BENCH_CONNS ("1,8,64"), BENCH_PLANES (e.g.
+ * "proxy"; the baseline and direct always run), BENCH_STREAM=1 (adds the proxy data plane's stream
+ * path, IMSPLEX_SPLICE=stream, as 'proxy-stream': the A of an A/B).
  * Prints a table and one `@@bench {json}` line per row.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -20,8 +26,10 @@ const PKG = join(dirname(fileURLToPath(import.meta.url)), '..');
 const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const WARMUP = 0.5;
 const SIZE = 64;
-const CONNS = [1, 8, 64];
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 2);
+const CONNS = (process.env.BENCH_CONNS ?? '1,8,64').split(',').map(Number);
+/** Data planes to run (comma list of direct, haproxy, proxy, handoff); all by default. */
+const PLANES = process.env.BENCH_PLANES?.split(',') ?? null;
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const SYS1 = '127.0.1.1';
 const SYS2 = '127.0.1.2';
 const VIPA = '127.0.0.100';
@@ -36,8 +44,8 @@ function cleanup(): void {
 process.on('exit', cleanup);
 process.on('SIGINT', () => process.exit(130));
 
-function tsChild(entry: string, args: string[]): ChildProcess {
-  const c = spawn(process.execPath, ['--conditions=@imsplex/source', '--import', 'tsx', entry, ...args], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+function tsChild(entry: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const c = spawn(process.execPath, ['--conditions=@imsplex/source', '--import', 'tsx', entry, ...args], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   children.push(c);
   return c;
 }
@@ -72,21 +80,59 @@ interface Result {
   p50us: number;
   p99us: number;
   errors: number;
+  /** CPU µs per round trip of the process in the middle (distributor or HAProxy); null for direct. */
+  cpuUs: number | null;
 }
 
-function load(targets: { host: string; port: number }[], conns: number): Promise<Result> {
+/** utime+stime of a process, in clock ticks (1/100 s on Linux). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+const CLK_TCK = 100;
+
+function load(targets: { host: string; port: number }[], conns: number, pid: number | null): Promise<Result> {
   return new Promise((resolve, reject) => {
     const c = spawn(process.execPath, ['--import', 'tsx', 'bench/loadgen.ts', JSON.stringify({ targets, conns, seconds: CASE_SECONDS, warmup: WARMUP, size: SIZE })], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit'] });
     children.push(c);
     let out = '';
-    c.stdout!.on('data', (d) => (out += d));
+    let pending = '';
+    let t0: number | null = null;
+    let t1: number | null = null;
+    c.stdout!.on('data', (d) => {
+      out += d;
+      pending += d;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (pid === null) continue;
+        if (line === '{"mark":"start"}') t0 = cpuTicks(pid);
+        else if (line === '{"mark":"stop"}') t1 = cpuTicks(pid);
+      }
+    });
     const timer = setTimeout(() => c.kill('SIGKILL'), (CASE_SECONDS + WARMUP + 15) * 1000);
     c.once('exit', (code) => {
       clearTimeout(timer);
       if (code !== 0) return reject(new Error(`load generator exited with ${code}`));
-      resolve(JSON.parse(out.trim().split('\n').pop()!) as Result);
+      const r = JSON.parse(out.trim().split('\n').pop()!) as Omit<Result, 'cpuUs'> & { roundTrips: number };
+      const cpuUs = t0 !== null && t1 !== null && r.roundTrips > 0 ? (((t1 - t0) / CLK_TCK) * 1e6) / r.roundTrips : null;
+      resolve({ rtps: r.rtps, p50us: r.p50us, p99us: r.p99us, errors: r.errors, cpuUs });
     });
   });
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/** Median of each figure over the repeats (each figure on its own); errors are summed. */
+function medianResult(rs: Result[]): Result {
+  const cpus = rs.map((r) => r.cpuUs).filter((x): x is number => x !== null);
+  return { rtps: median(rs.map((r) => r.rtps)), p50us: median(rs.map((r) => r.p50us)), p99us: median(rs.map((r) => r.p99us)), errors: rs.reduce((s, r) => s + r.errors, 0), cpuUs: cpus.length ? median(cpus) : null };
 }
 
 async function main(): Promise<void> {
@@ -111,11 +157,11 @@ IMSPLEX
   TARGET ${SYS2} ADDRESS ${SYS2}:${rb.port}
 ENDIMSPLEX
 `;
-  const startDistributor = async (plane: 'PROXY' | 'HANDOFF') => {
+  const startDistributor = async (plane: 'PROXY' | 'HANDOFF', env: Record<string, string> = {}) => {
     const port = await freePort(VIPA);
-    const file = join(tmp, `profile-${plane}.txt`);
+    const file = join(tmp, `profile-${plane}-${port}.txt`);
     writeFileSync(file, profile(port, plane));
-    const d = tsChild('src/bin.ts', ['--config', file, '--log-level', 'warn']);
+    const d = tsChild('src/bin.ts', ['--config', file, '--log-level', 'warn'], env);
     let router: HandoffRouter | null = null;
     if (plane === 'HANDOFF') {
       router = new HandoffRouter();
@@ -124,11 +170,23 @@ ENDIMSPLEX
       router.addTarget(SYS2, tb);
     }
     await message(d, (m) => m?.type === 'imsplex:event' && m.event === 'vipa:acquired');
-    return { port, stop: () => (router?.close(), d.kill('SIGTERM')) };
+    // A graceful, bounded stop, so a profiler preloaded with NODE_OPTIONS can write its file.
+    const stop = (): Promise<void> =>
+      new Promise((resolve) => {
+        router?.close();
+        if (d.exitCode !== null || d.signalCode !== null) return resolve();
+        const t = setTimeout(resolve, 5000);
+        d.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        d.kill('SIGTERM');
+      });
+    return { port, pid: d.pid!, stop };
   };
 
   // HAProxy in TCP mode, same targets, one thread (the distributor is one Node thread).
-  let haproxy: { port: number; stop: () => void } | null = null;
+  let haproxy: { port: number; pid: number; stop: () => void } | null = null;
   const hasHaproxy = spawnSync('haproxy', ['-v'], { encoding: 'utf8' }).status === 0;
   if (hasHaproxy) {
     const port = await freePort(HAPROXY_HOST);
@@ -160,50 +218,55 @@ backend be
       if (ok) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    haproxy = { port, stop: () => h.kill('SIGTERM') };
+    haproxy = { port, pid: h.pid!, stop: () => h.kill('SIGTERM') };
   }
 
   // The machine is small and shared: every case runs REPEATS times, interleaved across data planes,
-  // and the best round trips/s (with that run's latencies) is kept.
+  // and the median of each figure is kept. CPU per round trip (utime+stime of the process in the
+  // middle over the measured window) is far steadier than throughput under load.
   const proxy = await startDistributor('PROXY');
   const handoff = await startDistributor('HANDOFF');
-  const endpoints: Record<string, { host: string; port: number }[]> = {
-    direct: targets,
-    ...(haproxy ? { haproxy: [{ host: HAPROXY_HOST, port: haproxy.port }] } : {}),
-    proxy: [{ host: VIPA, port: proxy.port }],
-    handoff: [{ host: VIPA, port: handoff.port }],
+  // BENCH_STREAM=1 adds the proxy data plane's stream path (IMSPLEX_SPLICE=stream) as 'proxy-stream'.
+  const proxyStream = process.env.BENCH_STREAM === '1' ? await startDistributor('PROXY', { IMSPLEX_SPLICE: 'stream' }) : null;
+  const endpoints: Record<string, { eps: { host: string; port: number }[]; pid: number | null }> = {
+    direct: { eps: targets, pid: null },
+    ...(haproxy ? { haproxy: { eps: [{ host: HAPROXY_HOST, port: haproxy.port }], pid: haproxy.pid } } : {}),
+    ...(proxyStream ? { 'proxy-stream': { eps: [{ host: VIPA, port: proxyStream.port }], pid: proxyStream.pid } } : {}),
+    proxy: { eps: [{ host: VIPA, port: proxy.port }], pid: proxy.pid },
+    handoff: { eps: [{ host: VIPA, port: handoff.port }], pid: handoff.pid },
   };
+  const baseName = haproxy ? 'haproxy' : 'direct';
   const rows: { plane: string; conns: number; r: Result }[] = [];
   for (const conns of CONNS) {
-    const best: Record<string, Result> = {};
+    const runs: Record<string, Result[]> = {};
     for (let rep = 0; rep < REPEATS; rep++) {
-      for (const [plane, eps] of Object.entries(endpoints)) {
-        const r = await load(eps, conns);
-        if (!best[plane] || r.rtps > best[plane]!.rtps) best[plane] = { ...r, errors: (best[plane]?.errors ?? 0) + r.errors };
+      for (const [plane, { eps, pid }] of Object.entries(endpoints)) {
+        if (PLANES && !PLANES.includes(plane) && plane !== baseName && plane !== 'direct') continue;
+        (runs[plane] ??= []).push(await load(eps, conns, pid));
       }
     }
-    for (const plane of Object.keys(endpoints)) rows.push({ plane, conns, r: best[plane]! });
+    for (const plane of Object.keys(runs)) rows.push({ plane, conns, r: medianResult(runs[plane]!) });
   }
-  proxy.stop();
-  handoff.stop();
+  await Promise.all([proxy.stop(), handoff.stop(), proxyStream?.stop()]);
   haproxy?.stop();
 
   const get = (plane: string, conns: number) => rows.find((x) => x.plane === plane && x.conns === conns)!.r;
-  const baseName = haproxy ? 'haproxy' : 'direct';
-  console.log(`\nDistributor benchmark: ${SIZE}-byte echo round trips, best of ${REPEATS} × ${CASE_SECONDS} s per case, baseline ${baseName}${haproxy ? ' (TCP mode, nbthread 1)' : ' (haproxy not on PATH)'}`);
-  console.log('| data plane | conns | round trips/s | p50 µs | p99 µs | added p99 µs (vs direct) | ratio vs ' + baseName + ' |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(`\nDistributor benchmark: ${SIZE}-byte echo round trips, median of ${REPEATS} interleaved × ${CASE_SECONDS} s per case, baseline ${baseName}${haproxy ? ' (TCP mode, nbthread 1)' : ' (haproxy not on PATH)'}`);
+  console.log('| data plane | conns | round trips/s | p50 µs | p99 µs | added p99 µs (vs direct) | ratio vs ' + baseName + ' | CPU µs/round trip | CPU ratio (' + baseName + '/plane) |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
   for (const { plane, conns, r } of rows) {
     const base = get(baseName, conns);
     const direct = get('direct', conns);
-    console.log(`| ${plane} | ${conns} | ${Math.round(r.rtps)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${(r.p99us - direct.p99us).toFixed(0)} | ${(r.rtps / base.rtps).toFixed(2)} |`);
+    console.log(`| ${plane} | ${conns} | ${Math.round(r.rtps)} | ${r.p50us.toFixed(0)} | ${r.p99us.toFixed(0)} | ${(r.p99us - direct.p99us).toFixed(0)} | ${(r.rtps / base.rtps).toFixed(2)} | ${r.cpuUs === null ? '-' : r.cpuUs.toFixed(1)} | ${r.cpuUs === null || base.cpuUs === null ? '-' : (base.cpuUs / Math.max(0.01, r.cpuUs)).toFixed(2)} |`);
   }
   for (const { plane, conns, r } of rows) {
     if (plane === baseName || plane === 'direct') continue;
     const base = get(baseName, conns);
     const goal = plane === 'handoff' ? 1.0 : plane === 'proxy' && conns <= 8 ? 0.9 : undefined;
+    if (plane === 'proxy-stream') continue;
     const row = { suite: 'distributor', case: `${plane} round trips/s, ${conns} conn`, value: Math.round(r.rtps), unit: 'rt/s', baseline: baseName, baselineValue: Math.round(base.rtps), ratio: Number((r.rtps / base.rtps).toFixed(3)), ...(plane === 'haproxy' || goal === undefined ? {} : { goal }) };
     console.log(`@@bench ${JSON.stringify(row)}`);
+    if (r.cpuUs !== null && base.cpuUs !== null) console.log(`@@bench ${JSON.stringify({ suite: 'distributor', case: `${plane} CPU per round trip, ${conns} conn`, value: Number(r.cpuUs.toFixed(2)), unit: 'µs', baseline: `${baseName} CPU`, baselineValue: Number(base.cpuUs.toFixed(2)), ratio: Number((base.cpuUs / Math.max(0.01, r.cpuUs)).toFixed(3)) })}`);
     console.log(`@@bench ${JSON.stringify({ suite: 'distributor', case: `${plane} p99 latency, ${conns} conn`, value: Math.round(r.p99us), unit: 'µs', baseline: `${baseName} p99`, baselineValue: Math.round(base.p99us), ratio: Number((base.p99us / Math.max(1, r.p99us)).toFixed(3)) })}`);
   }
   const errors = rows.reduce((s, x) => s + x.r.errors, 0);

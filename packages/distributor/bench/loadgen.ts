@@ -2,8 +2,9 @@
  * Load generator process for the distributor benchmark (runs apart from the distributor: 2 cores).
  * Usage: loadgen.ts <json {targets:[{host,port}], conns, seconds, warmup, size}>
  * Opens `conns` persistent connections (connection i goes to targets[i % targets.length]) and runs
- * request/response round trips of `size` bytes on each until the deadline. Prints one JSON line:
- * { roundTrips, seconds, rtps, p50us, p99us, errors }.
+ * request/response round trips of `size` bytes on each until the deadline. Prints `{"mark":"start"}`
+ * and `{"mark":"stop"}` lines around the measured window (the orchestrator samples process CPU
+ * there), then one JSON line: { roundTrips, seconds, rtps, p50us, p99us, errors }.
  */
 import { connect, type Socket } from 'node:net';
 
@@ -64,10 +65,12 @@ async function loop(s: Socket): Promise<void> {
 const sockets = await Promise.all(Array.from({ length: a.conns }, (_, i) => open(a.targets[i % a.targets.length]!)));
 const loops = sockets.map((s) => loop(s));
 await new Promise((r) => setTimeout(r, a.warmup * 1000));
+process.stdout.write('{"mark":"start"}\n');
 measuring = true;
 const t0 = process.hrtime.bigint();
 await new Promise((r) => setTimeout(r, a.seconds * 1000));
 measuring = false;
+process.stdout.write('{"mark":"stop"}\n');
 const secs = Number(process.hrtime.bigint() - t0) / 1e9;
 stop = true;
 await Promise.race([Promise.all(loops), new Promise((r) => setTimeout(r, 2000))]);

@@ -16,9 +16,20 @@ import type { Distributor } from './distributor.js';
 /** Largest command body accepted. */
 export const MAX_COMMAND_BODY = 4096;
 
-/** Builds the Prometheus registry for a distributor; values are read from `stats()` at scrape time. */
+/**
+ * Builds the Prometheus registry for a distributor; values are read from `stats()` at scrape time,
+ * one snapshot per scrape (every metric's collect() runs in the same turn and shares it).
+ */
 export function createMetrics(d: Distributor): Registry {
   const registry = new Registry();
+  let snap: ReturnType<Distributor['stats']> | null = null;
+  const stats = (): ReturnType<Distributor['stats']> => {
+    if (snap === null) {
+      snap = d.stats();
+      setImmediate(() => (snap = null));
+    }
+    return snap;
+  };
   const labels = ['dvipa', 'port', 'target'] as const;
   const perTarget = (name: string, help: string, field: 'rdy' | 'activeConn' | 'tsr' | 'wq' | 'health' | 'abnorm'): void => {
     new Gauge({
@@ -28,7 +39,7 @@ export function createMetrics(d: Distributor): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        for (const e of d.stats().vdpt) this.set({ dvipa: e.dvipa, port: String(e.port), target: e.destXcf }, e[field]);
+        for (const e of stats().vdpt) this.set({ dvipa: e.dvipa, port: String(e.port), target: e.destXcf }, e[field]);
       },
     });
   };
@@ -39,7 +50,7 @@ export function createMetrics(d: Distributor): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const e of d.stats().vdpt) this.inc({ dvipa: e.dvipa, port: String(e.port), target: e.destXcf }, e.totalConn);
+      for (const e of stats().vdpt) this.inc({ dvipa: e.dvipa, port: String(e.port), target: e.destXcf }, e.totalConn);
     },
   });
   perTarget('imsplex_distributor_active_connections', 'Active connections per target (VDPT ActiveConn).', 'activeConn');
@@ -55,7 +66,7 @@ export function createMetrics(d: Distributor): Registry {
     registers: [registry],
     collect() {
       this.reset();
-      for (const v of d.stats().vipas) this.set({ dvipa: v.dvipa }, v.owns ? 1 : 0);
+      for (const v of stats().vipas) this.set({ dvipa: v.dvipa }, v.owns ? 1 : 0);
     },
   });
   const counter = (name: string, help: string, key: keyof ReturnType<Distributor['stats']>['counters']): void => {
@@ -65,7 +76,7 @@ export function createMetrics(d: Distributor): Registry {
       registers: [registry],
       collect() {
         this.reset();
-        this.inc(d.stats().counters[key]);
+        this.inc(stats().counters[key]);
       },
     });
   };
@@ -113,10 +124,7 @@ export async function startAdmin(d: Distributor, options: AdminOptions): Promise
     req.socket.setNoDelay(true);
     const url = new URL(req.url ?? '/', 'http://admin');
     const route = `${req.method} ${url.pathname}`;
-    if (route === 'GET /health') {
-      const s = d.stats();
-      return send(res, 200, { status: s.state, stack: s.stack, vipas: s.vipas.map((v) => ({ dvipa: v.dvipa, status: v.status, owns: v.owns })), readyTargets: s.vdpt.filter((e) => e.rdy > 0).length });
-    }
+    if (route === 'GET /health') return send(res, 200, d.healthSummary());
     if (route === 'GET /metrics') {
       registry.metrics().then(
         (text) => send(res, 200, text, registry.contentType),

@@ -132,22 +132,35 @@ function parseFrame(line: string): Frame {
   return bad();
 }
 
-/** Reads newline-delimited frames from a socket, bounded by {@link MAX_HEARTBEAT_LINE}. */
+/**
+ * Reads newline-delimited frames from a socket, bounded by {@link MAX_HEARTBEAT_LINE}. A peer
+ * repeats the same hello every interval, so a line equal to the previous one yields the previous
+ * (already validated) frame object without parsing it again.
+ */
 function lineReader(socket: Socket, onFrame: (f: Frame) => void): void {
   let buf = '';
+  let lastLine: string | null = null;
+  let lastFrame: Frame | null = null;
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    buf += chunk;
+    buf = buf === '' ? chunk : buf + chunk;
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {
       const line = buf.slice(0, nl);
       buf = buf.slice(nl + 1);
-      try {
-        onFrame(parseFrame(line));
-      } catch {
-        socket.destroy();
-        return;
+      let f: Frame;
+      if (line === lastLine && lastFrame !== null) f = lastFrame;
+      else {
+        try {
+          f = parseFrame(line);
+        } catch {
+          socket.destroy();
+          return;
+        }
+        lastLine = line;
+        lastFrame = f;
       }
+      onFrame(f);
     }
     if (buf.length > MAX_HEARTBEAT_LINE) socket.destroy();
   });
@@ -183,6 +196,10 @@ export class Heartbeat extends EventEmitter {
   #server: Server | null = null;
   #timer: NodeJS.Timeout | null = null;
   #local: Record<string, HelloDvipa> = {};
+  /** JSON of #local, to see whether a setLocal changes anything. */
+  #localJson = '{}';
+  /** This stack's hello line, built once per change of #local (sent every interval). */
+  #helloLine: Buffer | null = null;
   #startedAt = 0;
   #closed = false;
   readonly #inboundAnon = new Set<Socket>();
@@ -221,15 +238,18 @@ export class Heartbeat extends EventEmitter {
 
   /** Sets what this stack says about its DVIPAs; sends at once when it changed. */
   setLocal(dvipas: Record<string, HelloDvipa>): void {
-    const changed = JSON.stringify(dvipas) !== JSON.stringify(this.#local);
+    const json = JSON.stringify(dvipas);
     this.#local = dvipas;
-    if (changed) this.#broadcastHello();
+    if (json === this.#localJson) return;
+    this.#localJson = json;
+    this.#helloLine = null;
+    this.#broadcastHello();
   }
 
   /** Asks `to` to give `dvipa` back. */
   requestTakeback(to: string, dvipa: string, mode: Moveable): void {
     const p = this.#peers.get(to);
-    if (p?.out && p.outReady) this.#write(p.out, { t: 'takeback', xcf: this.#o.xcf, dvipa, mode });
+    if (p?.out && p.outReady) this.#write(p.out, JSON.stringify({ t: 'takeback', xcf: this.#o.xcf, dvipa, mode } satisfies TakebackFrame) + '\n');
   }
 
   /** Every peer has been heard from or found absent, or the discovery grace (one timeout) is over. */
@@ -306,7 +326,8 @@ export class Heartbeat extends EventEmitter {
     }
     p.lastSeen = this.#o.clock.now();
     if (f.t === 'hello') {
-      const changed = p.hello === null || JSON.stringify(p.hello.dvipas) !== JSON.stringify(f.dvipas);
+      // The same frame object means the same line as last time (see lineReader): nothing changed.
+      const changed = p.hello !== f && (p.hello === null || JSON.stringify(p.hello.dvipas) !== JSON.stringify(f.dvipas));
       p.hello = f;
       p.absent = false;
       if (changed) this.emit('change', p.xcf);
@@ -365,8 +386,9 @@ export class Heartbeat extends EventEmitter {
     });
   }
 
-  #hello(): HelloFrame {
-    return { t: 'hello', xcf: this.#o.xcf, pid: process.pid, dvipas: this.#local };
+  #hello(): Buffer {
+    this.#helloLine ??= Buffer.from(JSON.stringify({ t: 'hello', xcf: this.#o.xcf, pid: process.pid, dvipas: this.#local } satisfies HelloFrame) + '\n');
+    return this.#helloLine;
   }
 
   #broadcastHello(): void {
@@ -375,13 +397,13 @@ export class Heartbeat extends EventEmitter {
     for (const s of this.#inboundAnon) this.#write(s, h);
   }
 
-  #write(s: Socket, f: Frame): void {
+  #write(s: Socket, line: string | Buffer): void {
     // One frame per write; a peer that does not read is cut off rather than buffered without bound.
     if (s.writableLength > MAX_HEARTBEAT_LINE * 4) {
       s.destroy();
       return;
     }
-    s.write(JSON.stringify(f) + '\n');
+    s.write(line);
   }
 
   #tick(): void {

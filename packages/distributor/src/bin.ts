@@ -2,12 +2,15 @@
 /**
  * imsplex-distributor --config FILE [--admin host:port] [--role primary|backup] [--stack SYS2]
  *                     [--xcf 127.0.1.2] [--rank 100] [--data-plane proxy|handoff] [--log-level info]
+ *                     [--probe-events]
  *
  * Runs one stack's distributor. Operator commands are read from stdin, one per line, and their
  * output written to stdout; pino logs go to stderr. The admin user/password come from the
  * environment (IMSPLEX_ADMIN_USER, IMSPLEX_ADMIN_PASSWORD). When started with an IPC channel
  * (a supervisor's fork/spawn with 'ipc'), events are also sent to the parent as
  * `{ type: 'imsplex:event', event, data }`, and in handoff mode accepted sockets go to the parent.
+ * The `probe` event (one per probe round, several a second) is sent only with --probe-events: each
+ * message costs a pipe write here and a wake-up of the parent, and an idle stack should cost ~0.
  * Exit codes: 0 after SIGTERM/SIGINT, 2 for a bad command line or profile, 1 for a start failure.
  */
 import { readFileSync } from 'node:fs';
@@ -17,7 +20,7 @@ import pino from 'pino';
 import { Distributor, type DistributorEvents } from './distributor.js';
 import { ConfigError, DistributorError } from './errors.js';
 
-const USAGE = 'usage: imsplex-distributor --config FILE [--admin host:port] [--role primary|backup] [--stack NAME] [--xcf ADDR] [--rank N] [--data-plane proxy|handoff] [--log-level LEVEL]';
+const USAGE = 'usage: imsplex-distributor --config FILE [--admin host:port] [--role primary|backup] [--stack NAME] [--xcf ADDR] [--rank N] [--data-plane proxy|handoff] [--log-level LEVEL] [--probe-events]';
 
 function die(message: string, code = 2): never {
   process.stderr.write(`${message}\n`);
@@ -36,6 +39,7 @@ function parse() {
       rank: { type: 'string' },
       'data-plane': { type: 'string' },
       'log-level': { type: 'string' },
+      'probe-events': { type: 'boolean' },
       help: { type: 'boolean' },
     },
     strict: true,
@@ -87,7 +91,8 @@ try {
   throw e;
 }
 
-const EVENTS: (keyof DistributorEvents)[] = ['target:up', 'target:down', 'target:quiesced', 'target:resumed', 'active:switch', 'connection:routed', 'connection:closed', 'connection:rejected', 'vipa:acquired', 'vipa:released', 'vipa:takeback-requested', 'probe', 'warning'];
+const EVENTS: (keyof DistributorEvents)[] = ['target:up', 'target:down', 'target:quiesced', 'target:resumed', 'active:switch', 'connection:routed', 'connection:closed', 'connection:rejected', 'vipa:acquired', 'vipa:released', 'vipa:takeback-requested', 'warning'];
+if (v['probe-events']) EVENTS.push('probe');
 if (typeof process.send === 'function') {
   for (const event of EVENTS) {
     d.on(event, (data: unknown) => {

@@ -35,6 +35,13 @@ import {
   type TargetState,
 } from './table.js';
 
+/**
+ * `IMSPLEX_SPLICE=stream` forces the proxy data plane's stream path (`'data'` → `write()`) instead
+ * of the direct read path: an escape hatch should a Node release change what the direct path uses,
+ * and the A side of the benchmark's A/B.
+ */
+const SPLICE_OPTIONS = { direct: process.env.IMSPLEX_SPLICE !== 'stream' } as const;
+
 /** Most timed affinities kept per port (beyond this no new affinity is recorded). */
 export const MAX_AFFINITIES_PER_PORT = 100_000;
 
@@ -121,6 +128,8 @@ export class Distributor extends EventEmitter {
   readonly #tables = new Map<string, PortTable>();
   readonly #affinities = new Map<string, Map<string, Affinity>>();
   readonly #conns = new Map<number, ConnRecord>();
+  /** Entries of #conns per DVIPA, kept with #conns (read every heartbeat tick: no scan of #conns). */
+  readonly #connsPerDvipa = new Map<string, number>();
   readonly #samples = new Map<string, TsrSample>();
   readonly #reportedAbnorm = new Map<string, number>();
   readonly #observedAbnorm = new Map<string, number>();
@@ -316,9 +325,9 @@ export class Distributor extends EventEmitter {
   }
 
   #activeConnsFor(dvipa: string): number {
-    let n = 0;
-    for (const c of this.#conns.values()) if (c.dvipa === dvipa && (this.options.dataPlane === 'handoff' || c.client !== null)) n++;
-    return n;
+    // Every entry counts: proxy entries hold their client socket until they are forgotten, handoff
+    // entries live until the target reports the close.
+    return this.#connsPerDvipa.get(dvipa) ?? 0;
   }
 
   #selfView(v: VipaState): OwnershipSelf {
@@ -506,7 +515,7 @@ export class Distributor extends EventEmitter {
       return;
     }
     this.#admit(rec, table, result.reason as PickReason);
-    splice(socket, upstream, (r) => this.#closed(rec, r.abnormal));
+    splice(socket, upstream, (r) => this.#closed(rec, r.abnormal), SPLICE_OPTIONS);
   }
 
   #admit(rec: ConnRecord, table: PortTable, reason: PickReason): void {
@@ -521,6 +530,7 @@ export class Distributor extends EventEmitter {
       if (oldest !== undefined) this.#forget(this.#conns.get(oldest)!, false, false);
     }
     this.#conns.set(rec.id, rec);
+    this.#connsPerDvipa.set(rec.dvipa, (this.#connsPerDvipa.get(rec.dvipa) ?? 0) + 1);
     this.#counters.routed++;
     this.emit('connection:routed', { id: rec.id, dvipa: rec.dvipa, port: rec.port, xcf: rec.xcf, client: rec.srcIp, clientPort: rec.srcPort, reason });
   }
@@ -531,6 +541,9 @@ export class Distributor extends EventEmitter {
 
   #forget(rec: ConnRecord, abnormal: boolean, notify: boolean): void {
     if (!this.#conns.delete(rec.id)) return;
+    const left = (this.#connsPerDvipa.get(rec.dvipa) ?? 1) - 1;
+    if (left > 0) this.#connsPerDvipa.set(rec.dvipa, left);
+    else this.#connsPerDvipa.delete(rec.dvipa);
     const key = destKey(rec.dvipa, rec.port);
     const table = this.#tables.get(key);
     if (table) {
@@ -838,6 +851,23 @@ export class Distributor extends EventEmitter {
     };
   }
 
+  /**
+   * What the admin `GET /health` answers (polled every half second by a supervisor): lifecycle
+   * state, each DVIPA's status, and how many VDPT entries are ready — without building the
+   * connection and affinity tables that {@link stats} lists.
+   */
+  healthSummary(): { status: string; stack: DistributorStats['stack']; vipas: { dvipa: string; status: VipaDynEntry['status']; owns: boolean }[]; readyTargets: number } {
+    let readyTargets = 0;
+    // A quiesced listener no longer counts as ready (as in the VDPT).
+    for (const t of this.#tables.values()) for (const x of t.targets) if (!x.quiesced && x.rdy > 0) readyTargets++;
+    const vipas = [...this.#vipas.values()].map((v) => ({ dvipa: v.dvipa, status: this.#vipaStatus(v, this.#activeConnsFor(v.dvipa)), owns: v.owns }));
+    return { status: this.#state, stack: { name: this.options.stackName, xcf: this.options.xcf, tcpipName: this.options.config.emulator.tcpipName }, vipas, readyTargets };
+  }
+
+  #vipaStatus(v: VipaState, active: number): VipaDynEntry['status'] {
+    return !v.wants && !v.owns ? 'Deactivated' : v.owns ? 'Active' : active > 0 && this.options.dataPlane === 'proxy' ? 'Moving' : 'Backup';
+  }
+
   /** Data for the NETSTAT reports. */
   displaySource(): DisplaySource {
     const now = this.options.clock.now();
@@ -892,7 +922,7 @@ export class Distributor extends EventEmitter {
     const isTarget = [...this.#tables.values()].some((t) => t.targets.some((x) => x.xcf === this.options.xcf));
     const vipadyn: VipaDynEntry[] = [...this.#vipas.values()].map((v) => {
       const active = this.#activeConnsFor(v.dvipa);
-      const status: VipaDynEntry['status'] = !v.wants && !v.owns ? 'Deactivated' : v.owns ? 'Active' : active > 0 && this.options.dataPlane === 'proxy' ? 'Moving' : 'Backup';
+      const status = this.#vipaStatus(v, active);
       return {
         dvipa: v.dvipa,
         prefixLen: v.prefixLen,

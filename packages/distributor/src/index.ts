@@ -70,7 +70,7 @@ export {
 export { decideOwnership, isEligible, Heartbeat, DEFINE_PRIORITY, type OwnershipSelf, type PeerView, type OwnershipAction, type HeartbeatOptions } from './backup.js';
 
 // Data planes.
-export { splice, connectTarget, type SpliceResult } from './dataplane/proxy.js';
+export { splice, connectTarget, SPLICE_READ_BUFFER, type SpliceResult, type SpliceOptions, type SpliceMode } from './dataplane/proxy.js';
 export {
   acceptHandoffs,
   parentProcessSink,
@@ -85,7 +85,7 @@ export {
 } from './dataplane/handoff.js';
 
 // Health probes.
-export { probeTcp, probeHttp, MAX_HEALTH_BODY, type ProbeOutcome } from './prober.js';
+export { probeTcp, probeHttp, parseHealthResponse, MAX_HEALTH_BODY, MAX_HEALTH_HEAD, type ProbeOutcome } from './prober.js';
 
 // Operator surface.
 export { parseCommand, executeCommand, abbrev, type Command, type CommandHost, type CommandResult, type TargetSelector } from './commands.js';

@@ -102,9 +102,11 @@ describe('Distributor (proxy data plane, in process)', () => {
     expect(vcrt.map((x) => x.destXcf).sort()).toEqual([e.sys1, e.sys2]);
     expect(vcrt.every((x) => x.srcIp === '127.0.0.1' && x.dvipa === e.vipa)).toBe(true);
     expect(routed.map((r) => r.reason)).toEqual(['method', 'method']);
+    expect(d.stats().vipas.find((v) => v.dvipa === e.vipa)!.activeConns).toBe(2);
     const closed = once(d, 'connection:closed');
     c1.socket.end();
     expect(await closed).toMatchObject({ xcf: e.sys1, abnormal: false });
+    expect(d.stats().vipas.find((v) => v.dvipa === e.vipa)!.activeConns).toBe(1);
     expect(d.stats().vdpt.map((x) => [x.destXcf, x.totalConn, x.activeConn])).toEqual([
       [e.sys1, 1, 0],
       [e.sys2, 1, 1],
@@ -320,6 +322,15 @@ describe('admin endpoint', () => {
     const metrics = await get(port, host, '/metrics');
     expect(metrics.body).toContain(`imsplex_distributor_connections_total{dvipa="${e.vipa}",port="${e.port}",target="${e.sys1}"} 1`);
     expect(metrics.body).toContain(`imsplex_distributor_vipa_owned{dvipa="${e.vipa}"} 1`);
+    // Each scrape takes a fresh snapshot.
+    await whoAndClose(e);
+    expect((await get(port, host, '/metrics')).body).toContain(`imsplex_distributor_connections_total{dvipa="${e.vipa}",port="${e.port}",target="${e.sys2}"} 1`);
+    // /health is the projection of stats() it used to be computed from, also with a target quiesced.
+    const fromStats = () => {
+      const s = d.stats();
+      return { status: s.state, stack: s.stack, vipas: s.vipas.map((v) => ({ dvipa: v.dvipa, status: v.status, owns: v.owns })), readyTargets: s.vdpt.filter((x) => x.rdy > 0).length };
+    };
+    expect(d.healthSummary()).toEqual(fromStats());
     expect((await get(port, host, '/stats')).status).toBe(401);
     expect((await get(port, host, '/stats', 'op:wrong')).status).toBe(401);
     const stats = await get(port, host, '/stats', 'op:s3cret');
@@ -327,6 +338,7 @@ describe('admin endpoint', () => {
     const cmd = await get(port, host, '/command', 'op:s3cret', 'POST', 'V TCPIP,,SYSPLEX,QUI,TARGET');
     expect(cmd.status).toBe(200);
     expect(JSON.parse(cmd.body).lines[1]).toBe('EZZ0053I COMMAND VARY QUIESCE COMPLETED SUCCESSFULLY');
+    expect(JSON.parse((await get(port, host, '/health')).body)).toEqual({ ...fromStats(), readyTargets: 1 });
     expect((await get(port, host, '/command', 'op:s3cret', 'POST', 'V TCPIP,,SYSPLEX,BOGUS')).status).toBe(400);
     expect((await get(port, host, '/command', 'op:s3cret', 'POST', 'x'.repeat(5000))).status).toBe(413);
     expect((await get(port, host, '/nope')).status).toBe(404);
