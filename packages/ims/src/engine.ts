@@ -186,7 +186,8 @@ export class TransactionManager implements RunHost {
   private readonly status = new Map<string, { stopped: boolean; purged: boolean; ustopped: boolean; stats: TranStats }>();
   private readonly channels = new Map<number, Cm1Channel>();
   private readonly conversations = new Map<string, Conversation>();
-  private readonly running = new Map<number, { run: ProgramRun; started: number; tran: string }>();
+  /** Runs in progress by region id (`ProgramRun.started` is when the region was scheduled). */
+  private readonly running = new Map<number, ProgramRun>();
   private readonly idle: Array<() => void> = [];
   private seq = 0;
   private channelSeq = 0;
@@ -373,30 +374,52 @@ export class TransactionManager implements RunHost {
     const msg: InputMessage = {
       id: this.nextId(),
       tran,
-      segments: input.adoptSegments ? input.segments.slice() : input.segments.map((s) => s.slice()),
+      segments: input.adoptSegments ? input.segments.slice() : copySegments(input.segments),
       origin: o,
       enqueuedAt: this.clock.now(),
       // Send-then-commit input is not recoverable: nobody could get its reply after a restart.
       recoverable: !cm1,
       conversationId,
     };
+    const ops: StoreOp[] = [{ op: 'in+', msg }];
+    if (!msg.recoverable && this.store.applyVolatile) {
+      // Nothing to wait for (a volatile batch on a store that applies it at once): queued now.
+      try {
+        this.store.applyVolatile(ops);
+      } catch (e) {
+        return this.unsubmit(replyId, conv, e);
+      }
+      return this.accepted(input, st, msg, conversationId);
+    }
     let applied: Promise<void>;
     try {
-      applied = this.store.apply([{ op: 'in+', msg }], msg.recoverable);
+      applied = this.store.apply(ops, msg.recoverable);
     } catch (e) {
       return this.unsubmit(replyId, conv, e);
     }
     const queued = conv;
     return applied.then(
-      () => {
-        st.stats.enqueued++;
-        input.onAccepted?.();
-        this.scheduler.enqueued(tran);
-        this.pump();
-        return { ok: true as const, messageId: msg.id, tran, conversationId };
-      },
+      () => this.accepted(input, st, msg, conversationId),
       (e: unknown) => this.unsubmit(replyId, queued, e),
     );
+  }
+
+  /**
+   * Queue an input message like `submit`, but hand the result back directly when it is known at once
+   * (input that needs no journal write, on a store that applies it at once), else a promise. Throws
+   * instead of returning a rejected promise when the input fails before anything waits.
+   */
+  trySubmit(input: SubmitInput): SubmitResult | Promise<SubmitResult> {
+    return this.submitNow(input);
+  }
+
+  /** The input is on its queue: count it, tell the submitter, let the scheduler run it. */
+  private accepted(input: SubmitInput, st: { stats: TranStats }, msg: InputMessage, conversationId: string | undefined): SubmitResult {
+    st.stats.enqueued++;
+    input.onAccepted?.();
+    this.scheduler.enqueued(msg.tran);
+    this.pump();
+    return { ok: true as const, messageId: msg.id, tran: msg.tran, conversationId };
   }
 
   /** The input could not be queued: forget its channel and conversation, and fail with `e`. */
@@ -441,7 +464,7 @@ export class TransactionManager implements RunHost {
   private async runAssignment(a: Assignment): Promise<void> {
     const started = this.clock.now();
     try {
-      const msg = await this.store.claimInput(a.tran);
+      const msg = this.store.claimInputNow ? this.store.claimInputNow(a.tran) : await this.store.claimInput(a.tran);
       if (!msg) return;
       const def = this.config.transactions.get(msg.tran)!;
       const st = this.status.get(msg.tran)!;
@@ -453,7 +476,8 @@ export class TransactionManager implements RunHost {
         return;
       }
       const run = new ProgramRun(msg, msg.tran, def.spaSize, this, conv?.spa.slice());
-      this.running.set(a.regionId, { run, started, tran: msg.tran });
+      run.started = started;
+      this.running.set(a.regionId, run);
       let abend: AbendError | undefined;
       try {
         await program(run);
@@ -882,6 +906,13 @@ const DONE: Promise<void> = Promise.resolve();
 
 function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Private copies of input segments (they may be views of a socket chunk). */
+function copySegments(segments: readonly Uint8Array[]): Uint8Array[] {
+  const out = new Array<Uint8Array>(segments.length);
+  for (let i = 0; i < segments.length; i++) out[i] = segments[i]!.slice();
+  return out;
 }
 
 function newStats(): TranStats {

@@ -41,12 +41,18 @@ export class ImsMetrics {
         }
       },
     });
+    // Durations are bucketed here per transaction code and added to prom-client's series when the
+    // registry collects: prom-client's observe() validates and hashes the labels on every call.
+    const durations = new Map<string, DurationSums>();
     this.duration = new Histogram({
       name: 'ims_transaction_duration_seconds',
       help: 'Time from scheduling to the end of the unit of work',
       labelNames: ['tran'],
-      buckets: [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30],
+      buckets: DURATION_BUCKETS as number[],
       registers,
+      collect() {
+        for (const [tran, d] of durations) if (d.count > 0) flushDurations(this, tran, d);
+      },
     });
     this.otmaIn = new Counter({ name: 'ims_otma_messages_received_total', help: 'OTMA messages received, by kind', labelNames: ['kind'], registers, collect: flushKinds(otmaIn) });
     this.otmaOut = new Counter({ name: 'ims_otma_messages_sent_total', help: 'OTMA messages sent, by kind', labelNames: ['kind'], registers, collect: flushKinds(otmaOut) });
@@ -72,15 +78,19 @@ export class ImsMetrics {
     new Gauge({ name: 'ims_regions_busy', help: 'Message regions running a program', registers, collect() { this.set(engine.regions().filter((r) => r.tran).length); } });
     new Gauge({ name: 'ims_conversations', help: 'Active conversations', registers, collect() { this.set(engine.conversationCount); } });
     new Gauge({ name: 'ims_otma_links', help: 'Open OTMA (XCF) links', registers, collect() { this.set(member?.linkCount ?? 0); } });
-    // One labels object per transaction code for the histogram (no object per observation).
-    const tranLabels = new Map<string, { tran: string }>();
+    // One entry per transaction code: its outcome counts and its duration sums, made once.
+    const byTran = new Map<string, { counts: Record<'committed' | 'abend' | 'backout', number>; duration: DurationSums }>();
     engine.events.onTransactionEnd = (tran, outcome, ms) => {
-      let byOutcome = ended.get(tran);
-      if (!byOutcome) ended.set(tran, (byOutcome = { committed: 0, abend: 0, backout: 0 }));
-      byOutcome[outcome]++;
-      let labels = tranLabels.get(tran);
-      if (!labels) tranLabels.set(tran, (labels = { tran }));
-      this.duration.observe(labels, ms / 1000);
+      let t = byTran.get(tran);
+      if (!t) {
+        const counts = { committed: 0, abend: 0, backout: 0 };
+        const duration = newDurationSums();
+        ended.set(tran, counts);
+        durations.set(tran, duration);
+        byTran.set(tran, (t = { counts, duration }));
+      }
+      t.counts[outcome]++;
+      addDuration(t.duration, ms / 1000);
     };
     if (member) {
       member.events.onMessageIn = (kind) => otmaIn.set(kind, (otmaIn.get(kind) ?? 0) + 1);
@@ -90,6 +100,70 @@ export class ImsMetrics {
 }
 
 const OUTCOMES = ['committed', 'abend', 'backout'] as const;
+
+/** Upper bounds of the duration histogram, seconds. */
+const DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 30];
+
+/** Durations of one transaction code observed since the last collect, bucketed as prom-client would. */
+interface DurationSums {
+  /** Per bound of `DURATION_BUCKETS`: observations whose first bound ≥ value is that one (not cumulative). */
+  readonly buckets: number[];
+  sum: number;
+  count: number;
+}
+
+function newDurationSums(): DurationSums {
+  return { buckets: DURATION_BUCKETS.map(() => 0), sum: 0, count: 0 };
+}
+
+/** One observation (prom-client's rule: the first bound ≥ value; above the last one, only +Inf). */
+function addDuration(d: DurationSums, seconds: number): void {
+  if (!Number.isFinite(seconds)) return;
+  d.sum += seconds;
+  d.count++;
+  for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+    if (seconds <= DURATION_BUCKETS[i]!) {
+      d.buckets[i]!++;
+      return;
+    }
+  }
+}
+
+/** prom-client 15's per-series state of a histogram (what `observe` updates). */
+interface HistogramSeries {
+  labels: Record<string, string | number>;
+  bucketValues: Record<string, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Add the sums gathered for `tran` to the histogram's series of that label, exactly as that many
+ * observe() calls would have (bucket counts, sum, count), and clear them. Uses prom-client 15's series
+ * map (the pinned version; a test checks the exposition against plain observe() calls).
+ */
+function flushDurations(h: Histogram<'tran'>, tran: string, d: DurationSums): void {
+  const find = (): HistogramSeries | undefined => {
+    const map = (h as unknown as { hashMap: Record<string, HistogramSeries> }).hashMap;
+    for (const k in map) if (map[k]!.labels.tran === tran) return map[k];
+    return undefined;
+  };
+  let series = find();
+  if (!series) {
+    h.zero({ tran });
+    series = find();
+  }
+  if (!series) return;
+  series.sum += d.sum;
+  series.count += d.count;
+  for (let i = 0; i < DURATION_BUCKETS.length; i++) {
+    const n = d.buckets[i]!;
+    if (n > 0) series.bucketValues[DURATION_BUCKETS[i]!] = (series.bucketValues[DURATION_BUCKETS[i]!] ?? 0) + n;
+    d.buckets[i] = 0;
+  }
+  d.sum = 0;
+  d.count = 0;
+}
 
 /** A counter's collect(): hand the counts gathered since the last collect to prom-client. */
 function flushKinds(counts: Map<string, number>): (this: Counter<'kind'>) => void {

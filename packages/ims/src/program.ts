@@ -177,6 +177,24 @@ export function emptyUnitOfWork(): UnitOfWork {
   return { io: [], alt: [], db: undefined, spaOut: undefined, bytes: 0, segments: 0 };
 }
 
+/**
+ * A settled promise of a status code: one shared promise per code (a resolved promise never changes, so
+ * every call may hand out the same one), instead of a new one per ISRT.
+ */
+const STATUS_PROMISES = new Map<DliStatus, Promise<DliStatus>>();
+const OK_PROMISE: Promise<DliStatus> = Promise.resolve(DliStatus.OK);
+function statusPromise(status: DliStatus): Promise<DliStatus> {
+  if (status === DliStatus.OK) return OK_PROMISE;
+  let p = STATUS_PROMISES.get(status);
+  if (!p) STATUS_PROMISES.set(status, (p = Promise.resolve(status)));
+  return p;
+}
+
+/** A database read as a DL/I result: a copy of the record, or GE. */
+function dbResult(v: Uint8Array | undefined): DliResult {
+  return v ? { status: DliStatus.OK, data: v.slice() } : { status: DliStatus.GE };
+}
+
 /** Limits on one unit of work (bounded memory per region). */
 export const UOW_LIMITS = Object.freeze({
   /** Largest segment data (32767 minus the 4-byte LLZZ). */
@@ -206,6 +224,8 @@ export class ProgramRun implements ProgramContext {
   ended = false;
   /** SPA as read (conversation). */
   spaIn: Uint8Array | undefined;
+  /** When the region was scheduled for this run (clock milliseconds; set by the engine). */
+  started = 0;
   private cursor = -1; // -1 before GU; in a conversation 0 = SPA returned
   private ioCurrent: Uint8Array[] | undefined;
   readonly io: IoPcb;
@@ -278,7 +298,7 @@ export class ProgramRun implements ProgramContext {
 
   ioIsrt(segment: Uint8Array): Promise<DliStatus> {
     try {
-      return Promise.resolve(this.ioIsrtNow(segment));
+      return statusPromise(this.ioIsrtNow(segment));
     } catch (e) {
       return Promise.reject(e);
     }
@@ -288,7 +308,7 @@ export class ProgramRun implements ProgramContext {
     try {
       this.check();
       this.ioCurrent = undefined;
-      return Promise.resolve(DliStatus.OK);
+      return statusPromise(DliStatus.OK);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -385,10 +405,14 @@ export class ProgramRun implements ProgramContext {
     this.check();
     const run: ProgramRun = this.self();
     return {
-      async get(key) {
-        run.check();
-        const v = await run.dbReadThrough(name, key);
-        return v ? { status: DliStatus.OK, data: v.slice() } : { status: DliStatus.GE };
+      get(key) {
+        // A plain function with one `then` (what the async version did, without its async frame).
+        try {
+          run.check();
+          return run.dbReadThrough(name, key).then(dbResult);
+        } catch (e) {
+          return Promise.reject(e);
+        }
       },
       async isrt(key, value) {
         run.check();
@@ -429,9 +453,9 @@ export class ProgramRun implements ProgramContext {
   }
 
   /** A record as this unit of work sees it: its own pending change, else the store. */
-  private async dbReadThrough(db: string, key: string): Promise<Uint8Array | undefined> {
+  private dbReadThrough(db: string, key: string): Promise<Uint8Array | undefined> {
     const p = this.uow.db?.get(db);
-    if (p?.has(key)) return p.get(key) ?? undefined;
+    if (p?.has(key)) return Promise.resolve(p.get(key) ?? undefined);
     return this.host.dbRead(db, key);
   }
 

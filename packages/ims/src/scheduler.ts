@@ -119,10 +119,17 @@ export class Scheduler {
   assign(): Assignment[] {
     if (this.queuedTotal <= 0 || this.freeRegions === 0) return [];
     const out: Assignment[] = [];
+    // Class lists (shared by the regions of one REGION statement) that found no eligible work in this
+    // round: the other regions with that list find none either (nothing changes until an assignment).
+    let noWork: Array<readonly number[]> | undefined;
     for (const r of this.regionList) {
       if (r.tran !== undefined) continue;
+      if (noWork !== undefined && noWork.includes(r.classes)) continue;
       const t = this.pick(r);
-      if (!t) continue;
+      if (!t) {
+        (noWork ??= []).push(r.classes);
+        continue;
+      }
       t.queued--;
       this.queuedTotal--;
       this.freeRegions--;

@@ -1,6 +1,6 @@
 /**
  * The mechanisms that keep the OTMA path cheap (see the package README, "Performance"): one clock timer
- * per ACKTO value, corked link writes flushed together, synchronous CM1 reply outcomes, adopted input
+ * per ACKTO value, link frames encoded into one output arena and written together, synchronous CM1 reply outcomes, adopted input
  * segments, metrics counted outside prom-client until a scrape, and the scheduler's fast paths. Each
  * test pins behaviour the optimisation must not change.
  */
@@ -17,7 +17,7 @@ import { silentLogger } from '../src/engine.js';
 import { Journal } from '../src/journal.js';
 import { ImsMetrics } from '../src/metrics.js';
 import type { LinkPort, OtmaMember } from '../src/otma/member.js';
-import { LinkServer } from '../src/otma/server.js';
+import { LinkServer, OutputArena } from '../src/otma/server.js';
 import { Scheduler } from '../src/scheduler.js';
 import { parseSystemConfig } from '../src/config.js';
 import { startTestImsSystem } from '../src/testing.js';
@@ -150,12 +150,12 @@ function frames(s: Socket, n: number): Promise<Uint8Array[]> {
   });
 }
 
-describe('link writes: corked per tick, one frame per write, same bytes as the codec', () => {
+describe('link writes: the frames of one tick in one write, same bytes as the codec', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
-  it('frames sent in one tick reach the kernel in one writev, byte-identical to encodeXcfFrame', async () => {
+  it('frames sent in one tick reach the kernel in one write, back to back, byte-identical to encodeXcfFrame', async () => {
     const { server, port, link } = await linkServer();
     const s = connect({ host: '127.0.0.1', port, noDelay: true });
     try {
@@ -167,10 +167,37 @@ describe('link writes: corked per tick, one frame per write, same bytes as the c
       for (const m of sent) p.send(m);
       const received = await got;
       const serverSide = (calls: { contexts: unknown[] }) => calls.contexts.filter((c) => (c as Socket).localPort === port).length;
-      expect(serverSide(write.mock)).toBe(0);
-      expect(serverSide(writev.mock)).toBe(1);
-      const idx = writev.mock.contexts.findIndex((c) => (c as Socket).localPort === port);
-      expect((writev.mock.calls[idx]![0] as unknown[]).length).toBe(3);
+      expect(serverSide(writev.mock)).toBe(0);
+      expect(serverSide(write.mock)).toBe(1);
+      const idx = write.mock.contexts.findIndex((c) => (c as Socket).localPort === port);
+      const expected = sent.map((m) => Buffer.from(encodeXcfFrame(m)).toString('hex'));
+      expect(Buffer.from(write.mock.calls[idx]![0] as Uint8Array).toString('hex')).toBe(expected.join(''));
+      expect(received.map((f) => Buffer.from(f).toString('hex'))).toEqual(expected);
+    } finally {
+      s.destroy();
+      await server.close();
+    }
+  });
+
+  it('a tick with more frames than one arena slab: two writes, each of whole frames, every frame intact and in order', async () => {
+    const { server, port, link } = await linkServer();
+    const s = connect({ host: '127.0.0.1', port, noDelay: true });
+    try {
+      const p = await link();
+      const write = vi.spyOn(Socket.prototype as unknown as { _write: (chunk: unknown, enc: string, cb: () => void) => void }, '_write');
+      // 40 frames of ~3 KiB: more than the 64 KiB slab.
+      const sent = Array.from({ length: 40 }, (_, i) => data(`TP${String(i).padStart(6, '0')}`, i + 1, `${i} `.padEnd(3000, String.fromCharCode(65 + (i % 26)))));
+      const got = frames(s, sent.length);
+      for (const m of sent) p.send(m);
+      const received = await got;
+      const chunks = write.mock.calls.filter((_, i) => (write.mock.contexts[i] as Socket).localPort === port).map((c) => Buffer.from(c[0] as Uint8Array));
+      expect(chunks).toHaveLength(2);
+      for (const c of chunks) {
+        // Whole frames only: the 4-byte lengths walk the chunk exactly to its end.
+        let off = 0;
+        while (off < c.length) off += c.readUInt32BE(off);
+        expect(off).toBe(c.length);
+      }
       expect(received.map((f) => Buffer.from(f).toString('hex'))).toEqual(sent.map((m) => Buffer.from(encodeXcfFrame(m)).toString('hex')));
     } finally {
       s.destroy();
@@ -205,13 +232,57 @@ describe('link writes: corked per tick, one frame per write, same bytes as the c
       expect(text(await c.next())).toEqual(['ECHO    TOGETHER']);
       expect(isCommit(await c.next())).toBe(true);
       const fromIms = (ctx: unknown) => (ctx as Socket).localPort === ims.link.port;
-      expect(write.mock.contexts.filter(fromIms)).toHaveLength(0);
-      const calls = writev.mock.calls.filter((_, i) => fromIms(writev.mock.contexts[i]));
-      expect(calls.map((call) => (call[0] as unknown[]).length)).toEqual([2]);
+      expect(writev.mock.contexts.filter(fromIms)).toHaveLength(0);
+      expect(write.mock.contexts.filter(fromIms)).toHaveLength(1);
     } finally {
       c.close();
       await ims.stop();
     }
+  });
+});
+
+describe('OutputArena: frames back to back in a slab that only moves forward', () => {
+  const page = { codePage: CP037 };
+  const msg = (n: number, size: number): OtmaMessage => ({ control: otmaControl({ messageType: OtmaMessageType.DATA, tpipe: 'ARENA', sendSequence: n }), segments: [new Uint8Array(size).fill(0xc1 + (n % 9))] });
+
+  it('encodes exactly encodeXcfFrame, hands out what was encoded since the last take, never rewrites taken bytes', () => {
+    const a = new OutputArena();
+    expect(a.take()).toBeUndefined();
+    expect(a.encodeFrame(msg(1, 10), page)).toBe(true);
+    expect(a.encodeFrame(msg(2, 20), page)).toBe(true);
+    const first = a.take()!;
+    expect(first.toString('hex')).toBe(Buffer.concat([encodeXcfFrame(msg(1, 10)), encodeXcfFrame(msg(2, 20))]).toString('hex'));
+    const copy = Buffer.from(first);
+    expect(a.encodeFrame(msg(3, 30), page)).toBe(true);
+    expect(first.equals(copy)).toBe(true); // the next frame went after it, not over it
+    expect(a.take()!.toString('hex')).toBe(Buffer.from(encodeXcfFrame(msg(3, 30))).toString('hex'));
+    expect(a.pending).toBe(0);
+  });
+
+  it('refuses a frame that does not fit while frames are pending; forced (or with nothing pending) it gets a new slab', () => {
+    const a = new OutputArena();
+    expect(a.encodeFrame(msg(1, 60_000), page)).toBe(true);
+    const before = a.pending;
+    expect(a.encodeFrame(msg(2, 10_000), page)).toBe(false);
+    expect(a.pending).toBe(before);
+    const firstChunk = a.take()!;
+    expect(a.encodeFrame(msg(2, 10_000), page, true)).toBe(true);
+    expect(firstChunk.toString('hex')).toBe(Buffer.from(encodeXcfFrame(msg(1, 60_000))).toString('hex'));
+    expect(a.take()!.toString('hex')).toBe(Buffer.from(encodeXcfFrame(msg(2, 10_000))).toString('hex'));
+    // Larger than a slab: a slab of its own.
+    const big: OtmaMessage = { ...msg(3, 30_000), segments: [1, 2, 3].map((i) => new Uint8Array(30_000).fill(0xc0 + i)) };
+    expect(a.encodeFrame(big, page)).toBe(true);
+    const bigChunk = a.take()!;
+    expect(bigChunk.length).toBeGreaterThan(OutputArena.SLAB);
+    expect(bigChunk.toString('hex')).toBe(Buffer.from(encodeXcfFrame(big)).toString('hex'));
+  });
+
+  it('a frame the encoder refuses leaves nothing behind', () => {
+    const a = new OutputArena();
+    expect(a.encodeFrame(msg(1, 10), page)).toBe(true);
+    const bad: OtmaMessage = { control: otmaControl({ messageType: OtmaMessageType.DATA, tpipe: 'X', sendSequence: 2 }), zz: [1, 2], segments: [new Uint8Array(1)] };
+    expect(() => a.encodeFrame(bad, page)).toThrow();
+    expect(a.take()!.toString('hex')).toBe(Buffer.from(encodeXcfFrame(msg(1, 10))).toString('hex'));
   });
 });
 
@@ -335,6 +406,23 @@ describe('scheduler fast paths', () => {
     expect(s.assign()).toEqual([]);
     s.enqueued('ECHO');
     expect(s.assign()).toHaveLength(1);
+  });
+
+  it('a class list with no eligible work is not searched again in the same round; other lists still get theirs', () => {
+    const cfg = parseSystemConfig(
+      `IMSCTRL  IMSID=IMS1\nAPPLCTN  PSB=P1,IMPL=ECHO\nTRANSACT CODE=SER1,MSGTYPE=(SNGLSEG,RESPONSE,1)\nAPPLCTN  PSB=P2,IMPL=ECHO\nTRANSACT CODE=PAR2,MSGTYPE=(SNGLSEG,RESPONSE,2),SCHDTYP=PARALLEL\nREGION   NAME=A,CLASS=(1),COUNT=4\nREGION   NAME=B,CLASS=(2),COUNT=2\n`,
+      'test.cfg',
+    );
+    const s = new Scheduler(cfg.regions, cfg.transactions.values());
+    s.enqueued('SER1', 5);
+    s.enqueued('PAR2', 3);
+    const got = s.assign();
+    // SER1 is serial: one A region; the other A regions find nothing; both B regions take PAR2.
+    expect(got.map((a) => `${a.regionName}:${a.tran}`)).toEqual(['A.1:SER1', 'B.1:PAR2', 'B.2:PAR2']);
+    expect(s.queued('SER1')).toBe(4);
+    expect(s.queued('PAR2')).toBe(1);
+    s.release(got[0]!.regionId);
+    expect(s.assign().map((a) => `${a.regionName}:${a.tran}`)).toEqual(['A.1:SER1']);
   });
 
   it('release finds a region by id whatever the list order', () => {

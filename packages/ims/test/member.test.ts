@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { CP037, CommitMode, OtmaCommand, OtmaDeliveryOption, OtmaMessageType, OtmaResponseFlag, OtmaSenseCode, OtmaSecurityFlag, SyncLevel, otmaControl, type OtmaMessage } from '@imsplex/codec';
+import {
+  CP037,
+  CommitMode,
+  OTMA_CONTROL_LAYOUT,
+  OTMA_HOLD_QUEUE_DEPTH_OFFSET,
+  OtmaCommand,
+  OtmaDeliveryOption,
+  OtmaMessageType,
+  OtmaResponseFlag,
+  OtmaSenseCode,
+  OtmaSecurityFlag,
+  SyncLevel,
+  decodeOtmaMessage,
+  encodeOtmaMessage,
+  otmaControl,
+  readHoldQueueDepth,
+  type OtmaMessage,
+} from '@imsplex/codec';
 import { DEFAULT_SYSTEM_DEFINITION } from '../src/config.js';
 import { holdKey } from '../src/messages.js';
 import { OtmaMember } from '../src/otma/member.js';
@@ -219,6 +236,90 @@ describe('OTMA member: hold queues and RESUME TPIPE without sockets', () => {
     await flush();
     const [nak2] = s.link.take();
     expect(nak2!.control.senseCode).toBe(0x00c3);
+  });
+
+  it('hold-queue output carries the depth left behind it (state data bytes 69-72): 2, 1, 0 for three single resumes', async () => {
+    const s = await setup();
+    await held(s, 'DEPTH', 3);
+    const depths: number[] = [];
+    for (let i = 1; i <= 3; i++) {
+      s.member.receive(s.id, resume('DEPTH', OtmaDeliveryOption.ONE_ONLY));
+      const [m, ...more] = s.link.take();
+      expect(more).toEqual([]);
+      expect(texts([m!])).toEqual([`ECHO    M${i}`]);
+      // The bytes on the wire: state data right after the 32-byte control section, 73 bytes long
+      // (X'0049'), the depth a big-endian u32 at state offset 3 + OTMA_HOLD_QUEUE_DEPTH_OFFSET (69).
+      const bytes = encodeOtmaMessage(m!);
+      const st = OTMA_CONTROL_LAYOUT.size;
+      expect((bytes[st]! << 8) | bytes[st + 1]!).toBe(0x49);
+      const at = st + 3 + OTMA_HOLD_QUEUE_DEPTH_OFFSET;
+      expect(OTMA_HOLD_QUEUE_DEPTH_OFFSET).toBe(66);
+      depths.push(((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0);
+      // What IMS Connect reads back from those bytes.
+      const back = decodeOtmaMessage(bytes);
+      expect(back.state?.form === 'transaction' ? readHoldQueueDepth(back.state.rest) : undefined).toBe(3 - i);
+      s.member.receive(s.id, resp(m!, true));
+      await flush();
+      expect(s.link.take()).toEqual([]);
+    }
+    expect(depths).toEqual([2, 1, 0]);
+    expect(s.store.outputDepth(holdKey('HWS1', 'DEPTH'))).toBe(0);
+  });
+
+  it('CM0 output sent at once and CM1 replies carry the depth of the tpipe hold queue; CM1 output omits it when the queue is empty', async () => {
+    const s = await setup();
+    // CM1 with nothing held: no depth signal (69-byte state data, as before).
+    s.member.receive(s.id, tx('MIXED', 'ECHO    ONE', { cm: 1, sync: SyncLevel.NONE }));
+    await flush();
+    const cm1 = s.link.take();
+    expect(texts(cm1)).toEqual(['ECHO    ONE', '<type 8>']);
+    for (const m of cm1) expect(m.state?.form === 'transaction' && m.state.holdQueueDepth).toBe(undefined);
+    expect(encodeOtmaMessage(cm1[0]!)[OTMA_CONTROL_LAYOUT.size + 1]).toBe(0x45);
+    // Two messages held on the tpipe, then a CM1 reply and its commit confirmation say 2.
+    await held(s, 'MIXED', 2);
+    s.member.receive(s.id, tx('MIXED', 'ECHO    TWO', { cm: 1, sync: SyncLevel.NONE }));
+    await flush();
+    const next = s.link.take();
+    expect(texts(next)).toEqual(['ECHO    TWO', '<type 8>']);
+    for (const m of next) {
+      const back = decodeOtmaMessage(encodeOtmaMessage(m));
+      expect(back.state?.form === 'transaction' ? readHoldQueueDepth(back.state.rest) : undefined).toBe(2);
+    }
+    // CM0 send-receive output goes at once (direct): the two held messages stay behind it.
+    s.member.receive(s.id, tx('MIXED', 'ECHO    CM0', { cm: 0 }));
+    await flush();
+    const [out, ...more] = s.link.take();
+    expect(more).toEqual([]);
+    expect(texts([out!])).toEqual(['ECHO    CM0']);
+    expect(out!.state?.form === 'transaction' && out!.state.holdQueueDepth).toBe(2);
+  });
+
+  it('replies and commit confirmations echo each input\'s own user data section (same or different from the one before)', async () => {
+    const s = await setup();
+    const user = (port: string, token: number): NonNullable<OtmaMessage['user']> => ({
+      align: 0,
+      destinationId: 'IMS1',
+      originId: 'HWS1',
+      portId: port,
+      logonToken: new Uint8Array(8).fill(token),
+      returnCode: 0,
+      reasonName: '',
+      responseToken: new Uint8Array(4),
+      passTicket: '',
+      flag1: 0,
+      rest: new Uint8Array(0),
+    });
+    const sections = [user('9999', 1), user('9999', 2), user('8888', 2), user('9999', 1)];
+    const userBytes = (u: OtmaMessage['user']) => (u ? Buffer.from(encodeOtmaMessage({ control: otmaControl(), user: u })).toString('hex') : 'none');
+    const seen: string[] = [];
+    for (const [i, u] of sections.entries()) {
+      s.member.receive(s.id, { ...tx(`USR${i}`, `ECHO    U${i}`, { cm: 1, sync: SyncLevel.NONE }), user: u });
+      await flush();
+      const out = s.link.take();
+      expect(texts(out)).toEqual([`ECHO    U${i}`, '<type 8>']);
+      for (const m of out) seen.push(userBytes(m.user));
+    }
+    expect(seen).toEqual(sections.flatMap((u) => [userBytes(u), userBytes(u)]));
   });
 
   it('a second CM1 input on a busy tpipe is NAKed', async () => {

@@ -26,9 +26,10 @@ import {
   encodeOtmaMessage,
   decodeOtmaMessage,
   OTMA_ARCHITECTURE_LEVEL,
+  OTMA_USER_LAYOUT,
 } from '@imsplex/codec';
 import { type Clock, type TimerHandle, TimeoutQueues } from '../clock.js';
-import type { Cm1Channel, Logger, ReplyMessage, ReplyOutcome, SubmitInput, TransactionManager } from '../engine.js';
+import type { Cm1Channel, Logger, ReplyMessage, ReplyOutcome, SubmitInput, SubmitResult, TransactionManager } from '../engine.js';
 import { holdKey, type OtmaOrigin, type OutputMessage, parseHoldKey } from '../messages.js';
 import {
   SyncOption,
@@ -83,6 +84,15 @@ interface LinkState {
   /** CM1 transactions in progress, by tpipe. */
   readonly cm1: Set<string>;
   readonly connectedAt: number;
+  /**
+   * The user data section of the link's last input and its encoded bytes (the origin's `context`).
+   * Clients send the same section on message after message (IMS Connect: its IDs, zero tokens), so an
+   * input whose section equals the last one shares its bytes instead of encoding them again.
+   */
+  lastUser: OtmaUserData | undefined;
+  lastContext: Uint8Array | undefined;
+  /** The entries of the tpipes this link used, by tpipe name (bounded by OTMA MAXTP). */
+  readonly tpipeInfos: Map<string, TpipeInfo>;
 }
 
 type PendingAck =
@@ -99,12 +109,15 @@ interface Resume {
 }
 
 interface TpipeInfo {
+  /** Its hold-queue key (`holdKey(owner, tpipe)`), made once. */
+  readonly key: string;
   readonly owner: string;
   readonly tpipe: string;
   member: string;
   inputs: number;
   outputs: number;
-  lastUsed: number;
+  /** Dropped from the member's table (the tpipe limit made room): links must not use it any more. */
+  dropped: boolean;
 }
 
 export interface OtmaMemberOptions {
@@ -143,6 +156,15 @@ export class OtmaMember {
   private readonly stateRests = new Map<number, Uint8Array>();
   /** The member's side of every CM1 channel (made once, shared by all channels). */
   private readonly cm1Ops: Cm1Ops;
+  /**
+   * Decoded user data sections by the `context` bytes they are kept as (weak: an entry lives as long as
+   * some message still holds the bytes). Replies and commit confirmations echo the section without
+   * decoding the bytes again; nothing writes into a message's sections, so sharing them is safe.
+   */
+  private readonly contextUsers = new WeakMap<Uint8Array, OtmaUserData>();
+  /** The last `userFrom` answer (context bytes → section). */
+  private lastContext: Uint8Array | undefined;
+  private lastContextUser: OtmaUserData | undefined;
 
   constructor(
     readonly engine: TransactionManager,
@@ -174,6 +196,9 @@ export class OtmaMember {
       pending: new Map(),
       cm1: new Set(),
       connectedAt: this.options.clock.now(),
+      lastUser: undefined,
+      lastContext: undefined,
+      tpipeInfos: new Map(),
     });
     if (flow) this.flows.set(id, flow);
     return id;
@@ -323,24 +348,39 @@ export class OtmaMember {
 
   /** Record use of a tpipe; its entry, or undefined when the tpipe limit refuses a new one. */
   private touchTpipe(link: LinkState, tpipe: string): TpipeInfo | undefined {
+    // The link's own entries by tpipe name first (no hold key to build): valid while not dropped and
+    // made for the link's current queue owner.
+    let t = link.tpipeInfos.get(tpipe);
+    if (t === undefined || t.dropped || t.owner !== link.owner) {
+      t = this.tpipeEntry(link, tpipe);
+      if (!t) return undefined;
+      const maxTpipes = this.engine.config.otma.maxTpipes;
+      if (link.tpipeInfos.size >= maxTpipes) link.tpipeInfos.clear();
+      link.tpipeInfos.set(tpipe, t);
+    }
+    t.member = link.member!;
+    return t;
+  }
+
+  /** The tpipe's entry in the member's table, made when new (dropping an idle one at the limit). */
+  private tpipeEntry(link: LinkState, tpipe: string): TpipeInfo | undefined {
     const key = holdKey(link.owner!, tpipe);
     let t = this.tpipes.get(key);
     if (!t) {
       if (this.tpipes.size >= this.engine.config.otma.maxTpipes) {
         // Drop an idle tpipe (nothing queued) to make room, else refuse.
-        for (const k of this.tpipes.keys()) {
+        for (const [k, old] of this.tpipes) {
           if (this.engine.store.outputDepth(k) === 0 && !this.resumes.has(k) && !this.deliveries.has(k)) {
             this.tpipes.delete(k);
+            old.dropped = true;
             break;
           }
         }
         if (this.tpipes.size >= this.engine.config.otma.maxTpipes) return undefined;
       }
-      t = { owner: link.owner!, tpipe, member: link.member!, inputs: 0, outputs: 0, lastUsed: 0 };
+      t = { key, owner: link.owner!, tpipe, member: link.member!, inputs: 0, outputs: 0, dropped: false };
       this.tpipes.set(key, t);
     }
-    t.member = link.member!;
-    t.lastUsed = this.options.clock.now();
     return t;
   }
 
@@ -364,7 +404,7 @@ export class OtmaMember {
     const userId = nameText(sec?.userId, this.page);
     const securityCheck = sec !== undefined && sec.flag !== OtmaSecurityFlag.NONE;
     const wantAck = (c.responseFlags & OtmaResponseFlag.RESPONSE_REQUESTED) !== 0;
-    const context = userDataBytes(msg);
+    const context = this.contextOf(link, msg.user);
 
     // Type-1 commands arrive as transaction messages whose data starts with '/'.
     if (conversationId === undefined && segments[0]![0] === this.page.byteOf(0x2f)) return this.command(link, msg, tpipe, commitMode, context);
@@ -385,7 +425,7 @@ export class OtmaMember {
       replyId: undefined,
       context,
     };
-    const channel = commitMode === 1 ? new Cm1Reply(this.cm1Ops, link, tpipe, c.sendSequence, origin) : undefined;
+    const channel = commitMode === 1 ? new Cm1Reply(this.cm1Ops, link, tpipe, info.key, c.sendSequence, origin) : undefined;
     if (commitMode === 1) link.cm1.add(tpipe);
     link.inFlightSubmits++;
     if (link.inFlightSubmits >= this.maxInFlight) this.flows.get(link.id)?.pause();
@@ -394,21 +434,34 @@ export class OtmaMember {
     // copies): a queued message must not pin a whole chunk for as long as it waits, so the engine copies
     // them (adoptSegments false).
     const input: SubmitInput = { segments, adoptSegments: false, origin, conversationId, securityCheck, channel, onAccepted: wantAck ? () => this.ack(link, c) : undefined };
-    this.engine.submit(input).then(
-      (r) => {
-        this.submitDone(link);
-        if (r.ok) return;
-        if (commitMode === 1) link.cm1.delete(tpipe);
-        if (r.kind === 'message') this.errorMessage(link, c, r.text);
-        else this.nak(link, c, r.sense, r.reason);
-      },
-      (e: unknown) => {
-        this.submitDone(link);
-        if (commitMode === 1) link.cm1.delete(tpipe);
-        this.log.error({ err: e, tpipe }, 'submit failed');
-        this.nak(link, c, MemberSense.PROTOCOL, 0);
-      },
+    let result: SubmitResult | Promise<SubmitResult>;
+    try {
+      result = this.engine.trySubmit(input);
+    } catch (e) {
+      return this.submitFailed(link, c, tpipe, commitMode, e);
+    }
+    if (!isThenable(result)) return this.submitted(link, c, tpipe, commitMode, result);
+    result.then(
+      (r) => this.submitted(link, c, tpipe, commitMode, r),
+      (e: unknown) => this.submitFailed(link, c, tpipe, commitMode, e),
     );
+  }
+
+  /** The engine queued the input or refused it. */
+  private submitted(link: LinkState, c: OtmaControl, tpipe: string, commitMode: 0 | 1, r: SubmitResult): void {
+    this.submitDone(link);
+    if (r.ok) return;
+    if (commitMode === 1) link.cm1.delete(tpipe);
+    if (r.kind === 'message') this.errorMessage(link, c, r.text);
+    else this.nak(link, c, r.sense, r.reason);
+  }
+
+  /** The engine failed on the input (not active, store failure). */
+  private submitFailed(link: LinkState, c: OtmaControl, tpipe: string, commitMode: 0 | 1, e: unknown): void {
+    this.submitDone(link);
+    if (commitMode === 1) link.cm1.delete(tpipe);
+    this.log.error({ err: e, tpipe }, 'submit failed');
+    this.nak(link, c, MemberSense.PROTOCOL, 0);
   }
 
   /** An input of `link` left `submit` (queued or refused): reading may go on. */
@@ -422,14 +475,16 @@ export class OtmaMember {
     const link = ch.link;
     if (!link.open) return LOST;
     const seq = ++link.seq;
+    const context = ch.origin.context;
     const message = this.dataMessage(ch.tpipe, seq, reply.segments, {
       ackRequired: reply.ackRequired,
       serverState: reply.conversationContinues ? OtmaServerState.CONVERSATIONAL : 0,
       commitMode: 1,
       syncLevel: ch.origin.syncLevel,
       token: reply.conversationId,
-      context: ch.origin.context,
+      user: context ? this.userFrom(context) : undefined,
       error: false,
+      holdQueueDepth: this.cm1Depth(ch.holdKey),
     });
     if (!reply.ackRequired) {
       // Written (or queued on the socket in order): the outcome is known now.
@@ -451,37 +506,89 @@ export class OtmaMember {
       link,
       {
         control: control(OtmaMessageType.COMMIT_CONFIRMATION, 0, committed ? OtmaCommitConfirmation.COMMITTED : OtmaCommitConfirmation.ABORTED, 0, ch.tpipe, ch.inputSequence),
-        state: this.txState(0, 1, origin.syncLevel, undefined),
+        state: this.txState(0, 1, origin.syncLevel, undefined, this.cm1Depth(ch.holdKey)),
         ...(origin.context ? { user: this.userFrom(origin.context) } : {}),
       },
       committed ? 'commit-confirmed' : 'commit-aborted',
     );
   }
 
-  private userFrom(context: Uint8Array): OtmaUserData | undefined {
-    return decodeUserData(context, this.page);
+  /**
+   * The input's user data section as the bytes kept in its origin (`context`, journal-friendly): the
+   * link's last bytes when the section is the same as last time, else freshly encoded ones.
+   */
+  private contextOf(link: LinkState, user: OtmaUserData | undefined): Uint8Array | undefined {
+    if (!user) return undefined;
+    if (link.lastUser !== undefined && link.lastContext !== undefined && sameUserData(user, link.lastUser)) return link.lastContext;
+    const context = encodeUser(user, this.page);
+    // The decoded section holds copies (never views of the socket chunk), so keeping it pins nothing.
+    this.contextUsers.set(context, user);
+    link.lastUser = user;
+    link.lastContext = context;
+    return context;
   }
 
-  private txState(serverState: number, commitMode: 0 | 1, syncLevel: 0 | 1, token: string | undefined): OtmaTransactionState {
-    const fields = { syncFlags: commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0, syncLevel: syncLevel === 1 ? SyncLevel.CONFIRM : SyncLevel.NONE };
-    if (token !== undefined) return { form: 'transaction', serverState, rest: writeTransactionRest({ ...fields, serverToken: tokenBytes(token) }, this.page) };
-    // Without a server token the bytes depend on the two flags only: encode each combination once. The
-    // cached bytes are shared by every message that uses them; nothing writes into a message's sections.
-    const key = (fields.syncFlags << 8) | fields.syncLevel;
-    let rest = this.stateRests.get(key);
-    if (!rest) this.stateRests.set(key, (rest = writeTransactionRest(fields, this.page)));
-    return { form: 'transaction', serverState, rest };
+  /** The user data section behind `context` bytes: the decoded section they were made from, else decoded. */
+  private userFrom(context: Uint8Array): OtmaUserData | undefined {
+    // Most outputs echo the same bytes as the one before (see `contextOf`): one comparison, no lookup.
+    if (context === this.lastContext) return this.lastContextUser;
+    let user = this.contextUsers.get(context);
+    if (!user) {
+      user = decodeUserData(context, this.page);
+      if (user) this.contextUsers.set(context, user);
+    }
+    this.lastContext = context;
+    this.lastContextUser = user;
+    return user;
+  }
+
+  /**
+   * Transaction state data. `holdQueueDepth` (messages left on the tpipe's hold queue after this one),
+   * when given, goes in the depth signal at `OTMA_HOLD_QUEUE_DEPTH_OFFSET` (a 73-byte section).
+   */
+  private txState(serverState: number, commitMode: 0 | 1, syncLevel: 0 | 1, token: string | undefined, holdQueueDepth?: number): OtmaTransactionState {
+    const syncFlags = commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0;
+    const level = syncLevel === 1 ? SyncLevel.CONFIRM : SyncLevel.NONE;
+    let rest: Uint8Array | undefined;
+    if (token !== undefined) rest = writeTransactionRest({ syncFlags, syncLevel: level, serverToken: tokenBytes(token) }, this.page);
+    else {
+      // Without a server token the bytes depend on the two flags only: encode each combination once. The
+      // cached bytes are shared by every message that uses them; nothing writes into a message's sections.
+      const key = (syncFlags << 8) | level;
+      rest = this.stateRests.get(key);
+      if (!rest) this.stateRests.set(key, (rest = writeTransactionRest({ syncFlags, syncLevel: level }, this.page)));
+    }
+    return holdQueueDepth === undefined ? { form: 'transaction', serverState, rest } : { form: 'transaction', serverState, rest, holdQueueDepth };
+  }
+
+  /**
+   * The hold-queue depth signal for output of a send-then-commit exchange on `tpipe`: the depth when
+   * messages wait on the tpipe's hold queue, else none (hold-queue deliveries and "no messages" tell
+   * the client when the queue empties).
+   */
+  private cm1Depth(key: string): number | undefined {
+    const depth = this.engine.store.outputDepth(key);
+    return depth > 0 ? depth : undefined;
   }
 
   private dataMessage(
     tpipe: string,
     seq: number,
     segments: readonly Uint8Array[],
-    o: { ackRequired: boolean; serverState: number; commitMode: 0 | 1; syncLevel: 0 | 1; token: string | undefined; context: Uint8Array | undefined; error: boolean },
+    o: {
+      ackRequired: boolean;
+      serverState: number;
+      commitMode: 0 | 1;
+      syncLevel: 0 | 1;
+      token: string | undefined;
+      user: OtmaUserData | undefined;
+      error: boolean;
+      holdQueueDepth: number | undefined;
+    },
   ): OtmaMessage {
-    const user = o.context ? this.userFrom(o.context) : undefined;
+    const user = o.user;
     const ctl = control(OtmaMessageType.DATA, o.ackRequired ? OtmaResponseFlag.RESPONSE_REQUESTED : 0, 0, o.error ? OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS : 0, tpipe, seq);
-    const state = this.txState(o.serverState, o.commitMode, o.syncLevel, o.token);
+    const state = this.txState(o.serverState, o.commitMode, o.syncLevel, o.token, o.holdQueueDepth);
     return user ? { control: ctl, state, user, segments } : { control: ctl, state, segments };
   }
 
@@ -562,7 +669,11 @@ export class OtmaMember {
       (lines) => {
         const seq = ++link.seq;
         const segs = lines.map((l) => this.page.encode(l.length === 0 ? ' ' : l));
-        this.send(link, this.dataMessage(tpipe, seq, segs, { ackRequired: false, serverState: 0, commitMode, syncLevel: 0, token: undefined, context, error: false }), 'command-output');
+        this.send(
+          link,
+          this.dataMessage(tpipe, seq, segs, { ackRequired: false, serverState: 0, commitMode, syncLevel: 0, token: undefined, user: context ? this.userFrom(context) : undefined, error: false, holdQueueDepth: undefined }),
+          'command-output',
+        );
         if (commitMode === 1) {
           this.send(
             link,
@@ -730,7 +841,10 @@ export class OtmaMember {
     if (link.pending.has(parsed.tpipe)) return; // the tpipe waits for an ACK of a CM1 reply: later
     const seq = ++link.seq;
     const serverState = (viaResume ? OtmaServerState.FROM_HOLD_QUEUE : 0) | (msg.rerouted ? OtmaServerState.REROUTED : 0);
-    const context = viaResume && r?.user ? encodeUser(r.user, this.page) : msg.context;
+    const user = viaResume && r?.user ? r.user : msg.context ? this.userFrom(msg.context) : undefined;
+    // The depth signal: messages left on this tpipe's hold queue after this one (the one being sent is
+    // still on the queue until its ACK, and it is the only one in flight for the tpipe).
+    const holdQueueDepth = Math.max(0, this.engine.store.outputDepth(key) - 1);
     const m = msg;
     const l = link;
     const timer = this.ackTimeouts.add(link.ackTimeoutMs, () => {
@@ -746,7 +860,7 @@ export class OtmaMember {
     link.pending.set(parsed.tpipe, pending);
     this.send(
       link,
-      this.dataMessage(parsed.tpipe, seq, msg.segments, { ackRequired: true, serverState, commitMode: 0, syncLevel: 1, token: undefined, context, error: false }),
+      this.dataMessage(parsed.tpipe, seq, msg.segments, { ackRequired: true, serverState, commitMode: 0, syncLevel: 1, token: undefined, user, error: false, holdQueueDepth }),
       viaResume ? 'resume-output' : 'cm0-output',
     );
   }
@@ -831,6 +945,8 @@ class Cm1Reply implements Cm1Channel {
     private readonly ops: Cm1Ops,
     readonly link: LinkState,
     readonly tpipe: string,
+    /** The tpipe's hold-queue key. */
+    readonly holdKey: string,
     /** The input's sequence number, echoed by the commit confirmation. */
     readonly inputSequence: number,
     readonly origin: OtmaOrigin,
@@ -883,10 +999,28 @@ function messageKind(c: OtmaControl): string {
   return 'other';
 }
 
-// The input's user data section is kept as encoded bytes (journal-friendly) and decoded on delivery.
-function userDataBytes(msg: OtmaMessage): Uint8Array | undefined {
-  if (!msg.user) return undefined;
-  return encodeOtmaMessage({ control: otmaControl(), user: msg.user });
+/** What the encoder writes of a user data section: its layout's fields (but the length) and `rest`. */
+const USER_DATA_FIELDS: readonly string[] = [...OTMA_USER_LAYOUT.fields.map((f) => f.name).filter((n) => n !== 'length'), 'rest'];
+
+/** Two decoded user data sections that encode to the same bytes (every encoded field equal; bytes by content). */
+function sameUserData(a: OtmaUserData, b: OtmaUserData): boolean {
+  if (a === b) return true;
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  for (let i = 0; i < USER_DATA_FIELDS.length; i++) {
+    const k = USER_DATA_FIELDS[i]!;
+    const u = x[k];
+    const v = y[k];
+    if (u === v) continue;
+    if (!(u instanceof Uint8Array) || !(v instanceof Uint8Array) || !sameBytes(u, v)) return false;
+  }
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function decodeUserData(bytes: Uint8Array, page: CodePage): OtmaUserData | undefined {
@@ -899,4 +1033,8 @@ function decodeUserData(bytes: Uint8Array, page: CodePage): OtmaUserData | undef
 
 function encodeUser(user: OtmaUserData, _page: CodePage): Uint8Array {
   return encodeOtmaMessage({ control: otmaControl(), user });
+}
+
+function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
+  return typeof (v as { then?: unknown } | null)?.then === 'function';
 }

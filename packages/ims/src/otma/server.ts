@@ -1,11 +1,12 @@
 /**
  * The socket edge of the OTMA member: a TCP listener on loopback standing in for XCF. Each connection
  * is one link; bytes are split into frames by the codec's `XcfFrameReader`, decoded, and handed to the
- * member. Every frame IMS sends is written with one `socket.write`. The socket is corked from the first
- * write of a tick until `process.nextTick`, so the frames produced while handling one batch of input
- * (a CM1 reply and its commit confirmation, or the replies of many tpipes) leave in one `writev` system
- * call instead of one `write` each; TCP_NODELAY stays on, so nothing waits for Nagle, and the nextTick
- * runs as soon as the current callbacks and promise reactions are done (no timer, no added latency).
+ * member. The frames IMS sends in one tick are encoded back to back into the link's output arena and leave
+ * in one `socket.write` at `process.nextTick` (a frame is never split over two writes), so the frames
+ * produced while handling one batch of input (a CM1 reply and its commit confirmation, or the replies
+ * of many tpipes) cost one system call and no buffer of their own; TCP_NODELAY stays on, so nothing
+ * waits for Nagle, and the nextTick runs as soon as the current callbacks and promise reactions are
+ * done (no timer, no added latency).
  * Backpressure: while the socket's write buffer is over its high-water mark, or the member holds too
  * many unfinished inputs of the link, reading pauses; a peer that stops reading for `drainTimeoutMs` or
  * lets the buffer pass `maxWriteBuffer` is disconnected.
@@ -44,6 +45,8 @@ export interface LinkServerOptions {
 export class LinkServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
+  /** Per socket: write the frames encoded in this tick now (before a close). */
+  private readonly flushers = new Map<Socket, () => void>();
 
   constructor(
     private readonly member: OtmaMember,
@@ -68,8 +71,13 @@ export class LinkServer {
   }
 
   async close(): Promise<void> {
-    for (const s of this.sockets) closeSocket(s);
+    for (const s of this.sockets) {
+      // Frames written earlier in this tick go to the kernel first, as they would have without the close.
+      this.flushers.get(s)?.();
+      s.destroy();
+    }
     this.sockets.clear();
+    this.flushers.clear();
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,49 +106,55 @@ export class LinkServer {
     };
     const page = this.options.codePage;
     const codecOptions = { codePage: page };
-    const names = new TpipeNames(page);
-    // Cork per tick: frames written in the same tick are flushed together by one writev.
-    let corked = false;
-    const uncork = () => {
-      corked = false;
-      if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
+    // Frames produced in one tick are encoded back to back into the link's output arena and leave in
+    // one socket.write (one system call) when the tick ends.
+    const out = new OutputArena();
+    let flushScheduled = false;
+    const flush = () => {
+      flushScheduled = false;
+      const chunk = out.take();
+      if (!chunk || closed || socket.destroyed) return;
+      const ok = socket.write(chunk);
+      if (socket.writableLength > maxWrite) {
+        log.warn({ peer, buffered: socket.writableLength }, 'OTMA link dropped: peer is not reading');
+        socket.destroy();
+        return;
+      }
+      if (!ok && !drainPaused) {
+        drainPaused = true;
+        updateFlow();
+        drainTimer = setTimeout(() => {
+          log.warn({ peer }, 'OTMA link dropped: drain timeout');
+          socket.destroy();
+        }, drainMs);
+        drainTimer.unref();
+      }
     };
+    this.flushers.set(socket, flush);
     const id = this.member.attach(
       {
         peer,
         send: (message: OtmaMessage) => {
           if (closed || socket.destroyed) return;
-          let frame: Uint8Array;
           try {
-            frame = encodeFrame(names.encoded(message), codecOptions);
+            // A frame that does not fit the arena's free space flushes what is there first (order kept).
+            if (!out.encodeFrame(message, codecOptions)) {
+              flush();
+              out.encodeFrame(message, codecOptions, true);
+            }
           } catch (e) {
             log.error({ err: e, peer }, 'could not encode an OTMA message');
             return;
           }
-          if (!corked) {
-            corked = true;
-            socket.cork();
-            process.nextTick(uncork);
-          }
-          const ok = socket.write(frame);
-          if (socket.writableLength > maxWrite) {
-            log.warn({ peer, buffered: socket.writableLength }, 'OTMA link dropped: peer is not reading');
-            socket.destroy();
-            return;
-          }
-          if (!ok && !drainPaused) {
-            drainPaused = true;
-            updateFlow();
-            drainTimer = setTimeout(() => {
-              log.warn({ peer }, 'OTMA link dropped: drain timeout');
-              socket.destroy();
-            }, drainMs);
-            drainTimer.unref();
+          if (!flushScheduled) {
+            flushScheduled = true;
+            process.nextTick(flush);
           }
         },
         close: (reason: string) => {
           log.info({ peer, reason }, 'closing OTMA link');
-          closeSocket(socket);
+          flush();
+          socket.destroy();
         },
       },
       {
@@ -187,6 +201,7 @@ export class LinkServer {
       closed = true;
       if (drainTimer) clearTimeout(drainTimer);
       this.sockets.delete(socket);
+      this.flushers.delete(socket);
       this.member.closed(id);
     };
     socket.on('error', () => done());
@@ -196,52 +211,53 @@ export class LinkServer {
 }
 
 /**
- * Close a link on purpose: frames written earlier in this tick (still corked) go to the kernel first, as
- * they would have without the cork, then the socket is destroyed.
+ * The output buffer of one link: frames are encoded (`encodeXcfFrame`'s bytes and checks) back to back
+ * into a preallocated slab, and `take()` hands everything encoded since the last call to one
+ * `socket.write`. The slab only moves forward: bytes handed to the socket are never written again (the
+ * socket may still hold them), and a full slab is replaced by a new one (the old one lives until its
+ * last write is done). A frame larger than the slab gets a slab of its own.
  */
-function closeSocket(socket: Socket): void {
-  if (!socket.destroyed && socket.writableCorked > 0) socket.uncork();
-  socket.destroy();
-}
+export class OutputArena {
+  static readonly SLAB = 64 * 1024;
+  private slab: Buffer = Buffer.allocUnsafe(0);
+  private start = 0;
+  private end = 0;
 
-/**
- * Encoded tpipe names of one link. The encoder turns a string tpipe into 8 bytes (a fresh array each
- * time); a message whose tpipe is given as those same bytes encodes identically, so each name is
- * encoded once and reused. Bounded: the cache starts over once it holds `MAX_NAMES` names.
- */
-class TpipeNames {
-  static readonly MAX_NAMES = 4096;
-  private readonly names = new Map<string, Uint8Array>();
-  constructor(private readonly page: CodePage) {}
-
-  /** `message`, with its control section's tpipe as cached bytes when it is a string. */
-  encoded(message: OtmaMessage): OtmaMessage {
-    const tpipe = message.control.tpipe;
-    if (typeof tpipe !== 'string') return message;
-    let bytes = this.names.get(tpipe);
-    if (!bytes) {
-      bytes = new Uint8Array(8);
-      this.page.encodeInto(tpipe, bytes, 0, 8);
-      if (this.names.size >= TpipeNames.MAX_NAMES) this.names.clear();
-      this.names.set(tpipe, bytes);
-    }
-    return { ...message, control: { ...message.control, tpipe: bytes } };
+  /** Bytes encoded and not yet taken. */
+  get pending(): number {
+    return this.end - this.start;
   }
-}
 
-/**
- * `encodeXcfFrame` (same bytes, same checks) into a Buffer from Node's shared pool: a frame of a few
- * hundred bytes then costs a slice of a preallocated slab instead of an ArrayBuffer of its own, and
- * `socket.write` takes it as it is (a plain Uint8Array is wrapped in a Buffer first).
- */
-function encodeFrame(message: OtmaMessage, options: { codePage: CodePage }): Buffer {
-  const size = XCF_LENGTH_BYTES + otmaMessageSize(message);
-  if (size > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `XCF frame of ${size} bytes is too large`);
-  const out = Buffer.allocUnsafe(size);
-  out.fill(0, XCF_LENGTH_BYTES); // the encoder writes every byte today; zero-fill keeps that from mattering
-  out.writeUInt32BE(size, 0);
-  encodeOtmaMessageInto(message, out, XCF_LENGTH_BYTES, options);
-  return out;
+  /**
+   * Encode one XCF frame (4-byte length, then the OTMA message) after the pending ones. Returns false,
+   * writing nothing, when it does not fit the free space while frames are pending (take them first);
+   * with `force`, or when nothing is pending, a new slab is made for it.
+   */
+  encodeFrame(message: OtmaMessage, options: { codePage: CodePage }, force = false): boolean {
+    const size = XCF_LENGTH_BYTES + otmaMessageSize(message);
+    if (size > 0x7fffffff) throw new CodecError(CodecErrorCode.INVALID_VALUE, `XCF frame of ${size} bytes is too large`);
+    if (this.end + size > this.slab.length) {
+      if (this.end > this.start && !force) return false;
+      this.slab = Buffer.allocUnsafe(Math.max(OutputArena.SLAB, size));
+      this.start = this.end = 0;
+    }
+    const at = this.end;
+    const out = this.slab;
+    out.fill(0, at + XCF_LENGTH_BYTES, at + size); // the encoder writes every byte today; zero-fill keeps that from mattering
+    out.writeUInt32BE(size, at);
+    encodeOtmaMessageInto(message, out, at + XCF_LENGTH_BYTES, options);
+    // Only a frame encoded in full counts: a failed encode leaves its bytes to be overwritten.
+    this.end = at + size;
+    return true;
+  }
+
+  /** Everything encoded since the last call, as one Buffer (a view of the slab), or undefined. */
+  take(): Buffer | undefined {
+    if (this.end === this.start) return undefined;
+    const chunk = this.slab.subarray(this.start, this.end);
+    this.start = this.end;
+    return chunk;
+  }
 }
 
 /** The control section alone of a frame whose sections do not decode (for a NAK). */

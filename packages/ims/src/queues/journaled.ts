@@ -168,6 +168,10 @@ export class JournaledQueueStore implements QueueStore {
     await this.journal?.close();
   }
 
+  applyVolatile(ops: readonly StoreOp[]): void {
+    this.applyNow(ops, true);
+  }
+
   apply(ops: readonly StoreOp[], durable: boolean): Promise<void> {
     if (!durable || !this.journal) {
       this.applyNow(ops, true);
@@ -232,7 +236,7 @@ export class JournaledQueueStore implements QueueStore {
           if (!q) this.inputs.set(op.msg.tran, (q = new Deque()));
           q.push(op.msg);
           this.total++;
-          if (notify) (touchedIn ??= new Set()).add(op.msg.tran);
+          if (notify && this.inputListeners.length > 0) (touchedIn ??= new Set()).add(op.msg.tran);
           break;
         }
         case 'in-': {
@@ -245,7 +249,7 @@ export class JournaledQueueStore implements QueueStore {
           let q = this.outputs.get(op.key);
           if (!q) this.outputs.set(op.key, (q = []));
           q.push(op.msg);
-          if (notify) (touchedOut ??= new Set()).add(op.key);
+          if (notify && this.outputListeners.length > 0) (touchedOut ??= new Set()).add(op.key);
           break;
         }
         case 'out-': {
@@ -280,13 +284,17 @@ export class JournaledQueueStore implements QueueStore {
   }
 
   claimInput(tran: string): Promise<InputMessage | undefined> {
+    return Promise.resolve(this.claimInputNow(tran));
+  }
+
+  claimInputNow(tran: string): InputMessage | undefined {
     const q = this.inputs.get(tran);
     const msg = q?.shift();
     if (msg) {
       this.total--;
       this.inFlight.set(msg.id, msg);
     }
-    return Promise.resolve(msg);
+    return msg;
   }
 
   releaseInput(msg: InputMessage): void {

@@ -48,8 +48,18 @@ export interface QueueStore {
    * batch is on disk, and the batch becomes visible to readers at that moment, never before.
    */
   apply(ops: readonly StoreOp[], durable: boolean): Promise<void>;
+  /**
+   * `apply(ops, false)` done at once, for a store whose non-durable batches need no wait (the memory /
+   * journal store); absent when they do (a shared store). Visible to readers when it returns.
+   */
+  applyVolatile?(ops: readonly StoreOp[]): void;
   /** Take the oldest waiting message of `tran` into processing (in flight). */
   claimInput(tran: string): Promise<InputMessage | undefined>;
+  /**
+   * `claimInput` without the promise, for a store that answers at once (the memory / journal store);
+   * absent when the claim has to wait (a shared store).
+   */
+  claimInputNow?(tran: string): InputMessage | undefined;
   /** Return an in-flight message to the head of its queue (backout, requeue). */
   releaseInput(msg: InputMessage): void;
   /** Forget an in-flight message without deleting it durably (a non-recoverable message that ended). */
