@@ -5,6 +5,14 @@
  * LLLL | IRM (IRM_LEN bytes) | [OTMA headers, *HWSJAV* only] | LLZZ data … | X'00040000'
  * ```
  *
+ * `*HWSJAV*` (IMS TM Resource Adapter) input may instead use IBM's type-1 layout ("Input message from
+ * client and passed to message exit"): no end-of-message marker, LLLL bounds the message, and every
+ * segment after the first is preceded by its own 32-byte OTMA message-control section:
+ *
+ * ```
+ * LLLL | IRM fixed part | OTMA headers | LLZZ data | (OTMA control (32) | LLZZ data)…
+ * ```
+ *
  * `decodeRequest` validates everything a server must check before acting and reports each problem as
  * a distinct `CodecError` code whose `details.reason` is the RSM reason IMS Connect answers with
  * (spec §15): 7 total length, 6 IRM length, 5 bad segment, 44 incomplete, 12 no data, 113/114/117/118
@@ -17,6 +25,9 @@ import {
   IrmF5,
   IrmId,
   LLLL_SIZE,
+  LLZZ_SIZE,
+  MAX_SEGMENT_DATA,
+  MAX_SEGMENT_LENGTH,
   MESSAGE_TYPES_WITH_DATA,
   MIN_MESSAGE_LENGTH,
   MessageTypeAscii,
@@ -50,7 +61,17 @@ import {
   type SampleUserPart,
   type SyncLevelName,
 } from './irm.js';
-import { decodeOtmaMessage, type OtmaMessage } from './otma.js';
+import {
+  OTMA_ARCHITECTURE_LEVEL,
+  OTMA_CONTROL_LAYOUT,
+  OtmaChainState,
+  OtmaPrefixFlag,
+  decodeOtmaMessage,
+  encodeOtmaMessageInto,
+  otmaControl,
+  type OtmaControl,
+  type OtmaMessage,
+} from './otma.js';
 import type { CodeSet } from './reply.js';
 import { buildSegmentData, readLlllSegments, readLlzzSegments, segmentsSize, writeSegments, type ReadSegments, type SegmentFormat } from './segments.js';
 import { msToIrmTimer } from './timer.js';
@@ -77,6 +98,19 @@ export interface ImsRequest {
   segmentFormat: SegmentFormat;
   /** ZZ of each segment, only when some ZZ was not zero. */
   segmentReserved?: number[];
+  /**
+   * `*HWSJAV*` input in IBM's type-1 layout (no end-of-message marker; each segment after the first
+   * preceded by a 32-byte OTMA message-control section): those control sections, raw (views into the
+   * frame), one per segment after the first, so `segmentHeaders.length === max(0, segments.length - 1)`.
+   * Undefined for the end-of-message form. When set, `encodeRequest` writes the type-1 layout with
+   * these bytes (authoritative, like `otmaHeaders`).
+   */
+  segmentHeaders?: Uint8Array[];
+  /**
+   * The same control sections decoded (set by `decodeRequest` with `segmentHeaders`). `encodeRequest`
+   * writes the type-1 layout from these when `segmentHeaders` is undefined (see `otmaChainControls`).
+   */
+  segmentControls?: OtmaControl[];
 }
 
 /** Options of `decodeRequest`. */
@@ -115,6 +149,13 @@ export function otmaHeadersLength(bytes: Uint8Array, at: number, limit: number):
   return p - at;
 }
 
+/** A data-carrying message type with no data segment: `IMS_ERR_NO_DATA` (reason 12) unless allowed. */
+function checkData(type: MessageType | 'UNKNOWN' | undefined, count: number, options: DecodeRequestOptions): void {
+  if (count === 0 && type !== undefined && type !== 'UNKNOWN' && MESSAGE_TYPES_WITH_DATA.has(type) && options.allowEmpty !== true) {
+    throw new CodecError(CodecErrorCode.NO_DATA, `a ${type} message must carry at least one data segment`, { details: { reason: ReasonCode.NO_DATA, messageType: type } });
+  }
+}
+
 /**
  * Decode one complete input message (as produced by `RequestFrameReader`). Throws `CodecError`
  * (never anything else) for malformed input.
@@ -144,16 +185,25 @@ export function decodeRequest(frame: Uint8Array, options: DecodeRequestOptions =
   // The IRM must leave room for the end-of-message marker.
   const { irm, exit, codeSet, end: irmEnd } = decodeIrm(frame, LLLL_SIZE, total - 4, options);
   let at = irmEnd;
-  let otmaHeaders: Uint8Array | undefined;
-  let otma: OtmaMessage | undefined;
-  if (exit.otmaHeaders) {
-    const n = otmaHeadersLength(frame, at, total - 4);
-    otmaHeaders = frame.subarray(at, at + n);
-    otma = decodeOtmaMessage(otmaHeaders, { codePage: codeSet === 'ascii' ? LATIN1 : (options.ebcdicPage ?? CP037) });
-    at += n;
-  }
   const user = irm.user;
   const type = user !== null && user.kind === 'sample' ? user.f4.type : undefined;
+  if (exit.otmaHeaders) {
+    // IBM's type-1 layout has no end-of-message marker: the headers may run to LLLL.
+    const n = otmaHeadersLength(frame, at, total);
+    const otmaHeaders = frame.subarray(at, at + n);
+    const page = codeSet === 'ascii' ? LATIN1 : (options.ebcdicPage ?? CP037);
+    const otma = decodeOtmaMessage(otmaHeaders, { codePage: page });
+    at += n;
+    const read = readHwsjavSegments(frame, at, total, otma.control, page);
+    checkData(type, read.segments.length, options);
+    const request: ImsRequest = { irm, codeSet, exit, otmaHeaders, otma, segments: read.segments, segmentFormat: 'llzz' };
+    if (read.reserved !== undefined) request.segmentReserved = read.reserved;
+    if (read.headers !== undefined) {
+      request.segmentHeaders = read.headers;
+      request.segmentControls = read.controls!;
+    }
+    return request;
+  }
   let read: ReadSegments;
   try {
     read = readLlzzSegments(frame, at, total);
@@ -166,14 +216,194 @@ export function decodeRequest(frame: Uint8Array, options: DecodeRequestOptions =
       throw err;
     }
   }
-  if (read.segments.length === 0 && type !== undefined && type !== 'UNKNOWN' && MESSAGE_TYPES_WITH_DATA.has(type) && options.allowEmpty !== true) {
-    throw new CodecError(CodecErrorCode.NO_DATA, `a ${type} message must carry at least one data segment`, { details: { reason: ReasonCode.NO_DATA, messageType: type } });
-  }
+  checkData(type, read.segments.length, options);
   const request: ImsRequest = { irm, codeSet, exit, segments: read.segments, segmentFormat: read.format };
-  if (otmaHeaders !== undefined) request.otmaHeaders = otmaHeaders;
-  if (otma !== undefined) request.otma = otma;
   if (read.reserved !== undefined) request.segmentReserved = read.reserved;
   return request;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// *HWSJAV* segments: IBM's type-1 chain, or LLZZ segments + end-of-message marker
+// ---------------------------------------------------------------------------------------------------
+
+/** Segments of a `*HWSJAV*` message; `headers`/`controls` set for IBM's type-1 layout only. */
+interface HwsjavSegments {
+  segments: Uint8Array[];
+  reserved?: number[];
+  headers?: Uint8Array[];
+  controls?: OtmaControl[];
+}
+
+const CONTROL_SIZE = OTMA_CONTROL_LAYOUT.size; // 32
+/** The chain-state bits (first/middle/last/discard) of control byte 14; the low four are carried. */
+const CHAIN_BITS = 0xf0;
+/** The section bits of the prefix flags (control byte 15); the low four are carried. */
+const SECTION_BITS = 0xf0;
+const hex2 = (v: number): string => v.toString(16).toUpperCase().padStart(2, '0');
+
+function badControl(at: number, segment: number, why: string, details: Record<string, unknown> = {}): CodecError {
+  // [INF] IBM's reason 20 "OTMA segment length error" is the closest documented reason for a chained
+  // segment whose control section does not fit the message it belongs to (also used for malformed
+  // OTMA headers, `otmaHeadersLength`).
+  return new CodecError(CodecErrorCode.BAD_OTMA, `the OTMA control section before segment ${segment + 1} (offset ${at}) ${why}`, {
+    details: { reason: ReasonCode.OTMA_SEGMENT_LENGTH, offset: at, segment, ...details },
+  });
+}
+
+/** One LLZZ segment at `at` (inside `[at, end)`): its LL and ZZ, with `readLlzzSegments`' errors. */
+function llzzAt(bytes: Uint8Array, at: number, end: number): { ll: number; zz: number } {
+  if (at + LLZZ_SIZE > end) {
+    throw new CodecError(CodecErrorCode.TRUNCATED, `segment at offset ${at} has no room for its LLZZ (${end - at} bytes remain)`, { details: { reason: ReasonCode.MESSAGE_INCOMPLETE, offset: at } });
+  }
+  const ll = (bytes[at]! << 8) | bytes[at + 1]!;
+  const zz = (bytes[at + 2]! << 8) | bytes[at + 3]!;
+  if (ll <= LLZZ_SIZE || ll > MAX_SEGMENT_LENGTH) {
+    throw new CodecError(CodecErrorCode.BAD_SEGMENT, `segment at offset ${at} has LL ${ll}; LL must be 5–${MAX_SEGMENT_LENGTH}`, { details: { reason: ReasonCode.NEGATIVE_LENGTH, offset: at, ll, zz } });
+  }
+  if (at + ll > end) {
+    throw new CodecError(CodecErrorCode.TRUNCATED, `segment at offset ${at} has LL ${ll} but only ${end - at} bytes remain`, { details: { reason: ReasonCode.MESSAGE_INCOMPLETE, offset: at, ll } });
+  }
+  return { ll, zz };
+}
+
+/**
+ * Could the bytes at `p` be the control section of a chained segment of the message whose first
+ * control section is `first`? Every field this looks at is checked again (strictly) by `readChain`.
+ */
+function looksLikeChainControl(bytes: Uint8Array, p: number, end: number, first: OtmaControl): boolean {
+  if (p + CONTROL_SIZE > end) return false;
+  const chain = bytes[p + 14]! & CHAIN_BITS;
+  return (
+    bytes[p] === OTMA_ARCHITECTURE_LEVEL &&
+    bytes[p + 1] === first.messageType &&
+    (chain === OtmaChainState.MIDDLE || chain === OtmaChainState.LAST) &&
+    (bytes[p + 15]! & SECTION_BITS) === OtmaPrefixFlag.APPLICATION_DATA
+  );
+}
+
+/**
+ * IBM's type-1 layout from `start` (right after the OTMA headers) to `end` (LLLL): the first LLZZ
+ * segment, then per further segment a 32-byte control section and one LLZZ segment. Each control
+ * section must be one of the same message's middle/last pieces: architecture level X'01', the first
+ * section's message type, chain state middle (X'40') — last (X'20') on the final one — and prefix
+ * flags announcing application data only (spec §11: later segments carry only the control data and
+ * the application data). With more than one segment the first section's chain state must say first
+ * (X'80'). [INF] tpipe, sequence numbers and the other control bytes are carried, not checked.
+ */
+function readChain(bytes: Uint8Array, start: number, end: number, first: OtmaControl, page: CodePage): HwsjavSegments {
+  const segments: Uint8Array[] = [];
+  const headers: Uint8Array[] = [];
+  const controls: OtmaControl[] = [];
+  let reserved: number[] | undefined;
+  const push = (at: number, ll: number, zz: number): void => {
+    if (zz !== 0 && reserved === undefined) reserved = segments.map(() => 0);
+    segments.push(bytes.subarray(at + LLZZ_SIZE, at + ll));
+    if (reserved !== undefined) reserved.push(zz);
+  };
+  if (start === end) return { segments, headers, controls };
+  const head = llzzAt(bytes, start, end);
+  push(start, head.ll, head.zz);
+  let p = start + head.ll;
+  if (p < end && (first.chainState & CHAIN_BITS) !== OtmaChainState.FIRST) {
+    throw badControl(p, 1, `follows a first segment whose chain state is X'${hex2(first.chainState)}'; a chained message starts with X'80' (first in chain)`, { chainState: first.chainState });
+  }
+  while (p < end) {
+    const i = segments.length;
+    if (p + CONTROL_SIZE + LLZZ_SIZE > end) throw badControl(p, i, `does not fit: a 32-byte control section and an LLZZ segment need ${CONTROL_SIZE + LLZZ_SIZE} bytes, ${end - p} remain`, { remaining: end - p });
+    const arch = bytes[p]!;
+    if (arch !== OTMA_ARCHITECTURE_LEVEL) throw badControl(p, i, `has architecture level X'${hex2(arch)}', not X'01'`, { architectureLevel: arch });
+    const type = bytes[p + 1]!;
+    if (type !== first.messageType) {
+      throw badControl(p, i, `has message type X'${hex2(type)}'; the first segment's is X'${hex2(first.messageType)}' (one message)`, { messageType: type, firstMessageType: first.messageType });
+    }
+    const flags = bytes[p + 15]!;
+    if ((flags & SECTION_BITS) !== OtmaPrefixFlag.APPLICATION_DATA) {
+      throw badControl(p, i, `has prefix flags X'${hex2(flags)}'; a later segment carries application data only (X'10')`, { prefixFlags: flags });
+    }
+    const seg = p + CONTROL_SIZE;
+    const { ll, zz } = llzzAt(bytes, seg, end);
+    const last = seg + ll === end;
+    const chain = bytes[p + 14]! & CHAIN_BITS;
+    const want = last ? OtmaChainState.LAST : OtmaChainState.MIDDLE;
+    if (chain === OtmaChainState.LAST && !last) {
+      throw badControl(p, i, `says last in chain (X'${hex2(bytes[p + 14]!)}') but ${end - seg - ll} bytes follow its segment inside LLLL`, { chainState: bytes[p + 14]!, trailing: end - seg - ll });
+    }
+    if (chain !== want) {
+      throw badControl(p, i, `has chain state X'${hex2(bytes[p + 14]!)}'; segment ${i + 1} of this message is the ${last ? "last (X'20')" : "middle (X'40')"}`, { chainState: bytes[p + 14]!, expected: want });
+    }
+    const header = bytes.subarray(p, seg);
+    headers.push(header);
+    controls.push(decodeOtmaMessage(header, { codePage: page }).control);
+    push(seg, ll, zz);
+    p = seg + ll;
+  }
+  return reserved === undefined ? { segments, headers, controls } : { segments, reserved, headers, controls };
+}
+
+/**
+ * Segments of a `*HWSJAV*` message, either form. The rule that tells them apart looks at the bytes
+ * right after the first LLZZ segment:
+ * - nothing (LLLL ends there), or nothing at all after the headers: IBM's type-1 layout;
+ * - a control section of this message (`looksLikeChainControl`: X'01' architecture level, the first
+ *   section's message type, chain state middle/last, prefix flags X'1x'): the type-1 layout;
+ * - anything else — X'00040000' (the end-of-message marker) or another LLZZ segment: the
+ *   end-of-message form, which must end with X'00040000' exactly at LLLL.
+ * Why this is unambiguous in practice: a control section always starts with X'01', while an LLZZ
+ * starting with X'01' is a segment of 256–511 bytes; for it to pass as a control section its LL low
+ * byte must also equal the message type and its 11th and 12th data bytes must be X'40'/X'20' then
+ * X'1x'. Should bytes pass that test and yet not parse as a chain but parse as the end-of-message
+ * form, the end-of-message form is taken; only a message valid in both forms reads as a chain.
+ * When neither parses, the error is the chain's if the bytes start with X'01' (a client that meant
+ * the type-1 layout gets the control-section fault), else the end-of-message form's.
+ */
+function readHwsjavSegments(bytes: Uint8Array, start: number, end: number, first: OtmaControl, page: CodePage): HwsjavSegments {
+  if (start === end) return { segments: [], headers: [], controls: [] };
+  const ll = (bytes[start]! << 8) | bytes[start + 1]!;
+  const p = start + ll;
+  // An end-of-message marker or an unusable first LL: the end-of-message form decides (and reports).
+  const chainLikely = ll > LLZZ_SIZE && ll <= MAX_SEGMENT_LENGTH && p <= end && (p === end || looksLikeChainControl(bytes, p, end, first));
+  if (chainLikely) {
+    try {
+      return readChain(bytes, start, end, first, page);
+    } catch (err) {
+      try {
+        return readLlzzSegments(bytes, start, end);
+      } catch {
+        throw err;
+      }
+    }
+  }
+  try {
+    return readLlzzSegments(bytes, start, end);
+  } catch (err) {
+    if (ll > LLZZ_SIZE && p < end && bytes[p] === OTMA_ARCHITECTURE_LEVEL) return readChain(bytes, start, end, first, page);
+    throw err;
+  }
+}
+
+/**
+ * Control sections for segments 2…`segmentCount` of a chained `*HWSJAV*` input message (IBM's
+ * type-1 layout), derived from the first segment's control section: the same message type, tpipe and
+ * send sequence number, chain state middle (X'40') and last (X'20') on the final one, prefix flags
+ * application data, and [INF] segment sequence numbers 2…n (as `encodeHwsjavReply` numbers output).
+ * The first section itself must say first in chain (X'80') when there are several segments.
+ */
+export function otmaChainControls(first: OtmaControl, segmentCount: number): OtmaControl[] {
+  if (!Number.isInteger(segmentCount) || segmentCount < 0) throw invalid(`segmentCount must be a whole number ≥ 0, got ${segmentCount}`);
+  const out: OtmaControl[] = [];
+  for (let i = 1; i < segmentCount; i++) {
+    out.push(
+      otmaControl({
+        messageType: first.messageType,
+        tpipe: first.tpipe,
+        sendSequence: first.sendSequence,
+        chainState: i === segmentCount - 1 ? OtmaChainState.LAST : OtmaChainState.MIDDLE,
+        prefixFlags: OtmaPrefixFlag.APPLICATION_DATA,
+        segmentSequence: i + 1,
+      }),
+    );
+  }
+  return out;
 }
 
 /** Options of `encodeRequest`. */
@@ -188,12 +418,17 @@ function exitOf(request: ImsRequest): RegisteredExit {
   return exit;
 }
 
-/** Encode a request to one message (a single allocation). LLLL and IRM_LEN are computed. */
+/**
+ * Encode a request to one message (a single allocation). LLLL and IRM_LEN are computed. A
+ * `*HWSJAV*` request with `segmentHeaders` or `segmentControls` is written in IBM's type-1 layout (no
+ * end-of-message marker); `IMS_ERR_INVALID_VALUE` when those do not match the segments.
+ */
 export function encodeRequest(request: ImsRequest, options: EncodeRequestOptions = {}): Uint8Array {
   const exit = exitOf(request);
   const plan = irmInternals.planIrm(request.irm, exit);
   const otma = request.otmaHeaders;
   if (exit.otmaHeaders && otma === undefined) throw new CodecError(CodecErrorCode.INVALID_VALUE, `${exit.id} requests carry OTMA headers: set request.otmaHeaders`);
+  if (request.segmentHeaders !== undefined || request.segmentControls !== undefined) return encodeChain(request, exit, plan, otma ?? new Uint8Array(0), options);
   const format = request.segmentFormat ?? 'llzz';
   const total = LLLL_SIZE + plan.size + (otma?.length ?? 0) + segmentsSize(request.segments, format);
   const out = new Uint8Array(total);
@@ -207,6 +442,58 @@ export function encodeRequest(request: ImsRequest, options: EncodeRequestOptions
     at += otma.length;
   }
   writeSegments(request.segments, out, at, format, request.segmentReserved);
+  return out;
+}
+
+/** IBM's type-1 layout: `LLLL | IRM | OTMA headers | LLZZ data | (control (32) | LLZZ data)…`. */
+function encodeChain(request: ImsRequest, exit: RegisteredExit, plan: ReturnType<typeof irmInternals.planIrm>, otma: Uint8Array, options: EncodeRequestOptions): Uint8Array {
+  const { segments, segmentHeaders: headers, segmentControls: controls, segmentReserved: zz } = request;
+  if (!exit.otmaHeaders) throw invalid(`segmentHeaders/segmentControls belong to requests with client-built OTMA headers (*HWSJAV*), not ${exit.id}`, { id: exit.id });
+  if ((request.segmentFormat ?? 'llzz') !== 'llzz') throw invalid('a chained OTMA message has LLZZ segments; segmentFormat must be llzz');
+  const chained = headers ?? controls!;
+  const want = Math.max(0, segments.length - 1);
+  if (chained.length !== want) throw invalid(`${segments.length} segments need ${want} control sections, got ${chained.length}`, { segments: segments.length, controls: chained.length });
+  let total = LLLL_SIZE + plan.size + otma.length;
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (s.length === 0 || s.length > MAX_SEGMENT_DATA) throw invalid(`segment ${i} has ${s.length} data bytes; an LLZZ segment holds 1–${MAX_SEGMENT_DATA}`, { segment: i, length: s.length });
+    total += LLZZ_SIZE + s.length + (i > 0 ? CONTROL_SIZE : 0);
+  }
+  if (headers !== undefined) {
+    for (let i = 0; i < headers.length; i++) {
+      if (headers[i]!.length !== CONTROL_SIZE) throw invalid(`segmentHeaders[${i}] has ${headers[i]!.length} bytes; a control section has ${CONTROL_SIZE}`, { index: i });
+    }
+  }
+  const out = new Uint8Array(total);
+  out[0] = total >>> 24;
+  out[1] = (total >>> 16) & 0xff;
+  out[2] = (total >>> 8) & 0xff;
+  out[3] = total & 0xff;
+  const page = irmInternals.pageFor(request.codeSet, options.ebcdicPage);
+  let at = irmInternals.writePlanned(request.irm, plan, out, LLLL_SIZE, page);
+  out.set(otma, at);
+  at += otma.length;
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    if (i > 0 && headers === undefined) {
+      // The OTMA encoder writes the control section and the segment's LLZZ and sets prefix flag X'10'.
+      const z = zz?.[i] ?? 0;
+      at += encodeOtmaMessageInto({ control: controls![i - 1]!, segments: [s], ...(z !== 0 ? { zz: [z] } : {}) }, out, at, { codePage: page });
+      continue;
+    }
+    if (i > 0) {
+      out.set(headers![i - 1]!, at);
+      at += CONTROL_SIZE;
+    }
+    const ll = s.length + LLZZ_SIZE;
+    const z = zz?.[i] ?? 0;
+    out[at] = ll >>> 8;
+    out[at + 1] = ll & 0xff;
+    out[at + 2] = (z >>> 8) & 0xff;
+    out[at + 3] = z & 0xff;
+    out.set(s, at + LLZZ_SIZE);
+    at += ll;
+  }
   return out;
 }
 
@@ -281,6 +568,11 @@ export interface BuildRequestOptions {
   callout?: 'only' | 'first';
   /** Raw OTMA headers for `*HWSJAV*`. */
   otmaHeaders?: Uint8Array;
+  /**
+   * `*HWSJAV*`: write IBM's type-1 layout (no end-of-message marker) with these control sections
+   * before segments 2…n (`otmaChainControls` derives them from the first one).
+   */
+  segmentControls?: OtmaControl[];
   /** Flag overrides, applied last. */
   flags?: {
     f0?: Partial<Omit<IrmF0Flags, 'raw'>>;
@@ -450,6 +742,7 @@ export function buildRequest(options: BuildRequestOptions = {}): ImsRequest {
 
   const request: ImsRequest = { irm, codeSet, exit, segments, segmentFormat: options.segmentFormat ?? 'llzz' };
   if (options.otmaHeaders !== undefined) request.otmaHeaders = options.otmaHeaders;
+  if (options.segmentControls !== undefined) request.segmentControls = options.segmentControls;
   return request;
 }
 

@@ -49,6 +49,7 @@ export class Connection implements RegisteredClient {
   private readonly writer: FrameWriter;
   private readonly queue: Uint8Array[] = [];
   private readonly events: SessionEvent[] = [];
+  private readonly actions: SessionAction[] = [];
   private pumping = false;
   private wantRead = false;
   /**
@@ -125,7 +126,7 @@ export class Connection implements RegisteredClient {
       return;
     }
     this.armReadTimer();
-    for (const f of frames) this.queue.push(f);
+    for (let i = 0; i < frames.length; i++) this.queue.push(frames[i]!);
     if (this.queue.length > this.maxQueued) {
       this.host.log('warn', `client on port ${this.port} pipelined more than ${this.maxQueued} messages; connection dropped`);
       this.feed({ type: 'eof' });
@@ -186,10 +187,16 @@ export class Connection implements RegisteredClient {
     if (this.pumping) return;
     this.pumping = true;
     try {
+      const actions = this.actions;
       for (let ev = this.events.shift(); ev; ev = this.events.shift()) {
         if (this.closedFlag) break;
-        this.apply(this.session.handle(ev));
+        // One array for every event: its actions are done before the next event is handled (an event
+        // raised meanwhile, e.g. by a datastore answering inside send(), is queued, never nested).
+        actions.length = 0;
+        this.session.handleInto(ev, actions);
+        this.apply(actions);
       }
+      actions.length = 0;
     } finally {
       this.pumping = false;
     }
@@ -204,7 +211,9 @@ export class Connection implements RegisteredClient {
   }
 
   private apply(actions: SessionAction[]): void {
-    for (const a of actions) {
+    // Index loop: no iterator object per pump.
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
       switch (a.type) {
         case 'write':
           this.writer.write(a.bytes);

@@ -11,6 +11,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import type { ResolvedDatastore } from './config/options.js';
 import type { DatastoreStatus, ImsEvent, ImsInput, NakOptions, ResumeOption } from './datastore-types.js';
 import type { Timers } from './io.js';
+import type { FlushScheduler } from './link-writer.js';
 import { OtmaSession } from './otma-session.js';
 
 /** One outstanding exchange of a session with IMS. */
@@ -69,6 +70,11 @@ export interface OtmaLinkOptions {
   now?: () => number;
   /** Connect function (tests may inject an in-memory duplex). */
   connect?: (host: string, port: number) => Socket;
+  /**
+   * When the OTMA frames sent in one event-loop turn are written, as one write (default: the next
+   * check phase, `setImmediate`; see link-writer.ts).
+   */
+  flushScheduler?: FlushScheduler;
 }
 
 /**
@@ -191,8 +197,11 @@ export class OtmaDatastoreLink implements DatastoreLink {
     const otma = new OtmaSession({
       hwsId: this.options.hwsId,
       ds: this.ds,
-      write: (bytes) => socket.write(bytes),
+      write: (bytes) => {
+        if (!socket.destroyed) socket.write(bytes);
+      },
       log: this.options.log,
+      ...(this.options.flushScheduler ? { flushScheduler: this.options.flushScheduler } : {}),
       onActive: () => {
         wasActive = true;
         this.delay = this.options.reconnect.initialDelay;

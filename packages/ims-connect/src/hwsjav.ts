@@ -2,8 +2,15 @@
  * HWSJAVA0 (`*HWSJAV*`): the IMS TM Resource Adapter's user message exit. Spec §1.4, §3.6, §6.6, §11.
  *
  * Input (IBM "Input message from client and passed to message exit", type 1):
- * `LLLL | IRM fixed part (28) | OTMA headers | LLZZ data …` — the client builds the OTMA headers itself
- * (`IRM_F5` X'C0'). The codec splits and decodes them (`decodeRequest` → `request.otma`); this module
+ * `LLLL | IRM fixed part (28) | OTMA headers | LLZZ data | (OTMA control (32) | LLZZ data)…` — the
+ * client builds the OTMA headers itself (`IRM_F5` X'C0'); every segment after the first follows its own
+ * 32-byte message-control section (chain state middle/last) and LLLL bounds the message (no
+ * end-of-message marker). The codec also still reads plain LLZZ segments ended by X'00040000' and
+ * tells the two apart (`decodeRequest`); either way the session gets the segments in order and passes
+ * them all to IMS in one OTMA message (the imsplex link carries a whole input message per XCF frame),
+ * where the program reads them with GU/GN. A chained control section that does not belong to the
+ * message is a codec error: RC 4, `OMUSR_RESCODE` `20`. The codec splits and decodes the headers
+ * (`decodeRequest` → `request.otma`); this module
  * maps them onto the session's request: the interaction from the message-control section, commit mode
  * and sync level from the state data, user and group from the security data, datastore and password
  * from the user data (`OMUSR_DESTID`, `OMUSR_PASSTICK`). Timer, socket type and client ID stay in the

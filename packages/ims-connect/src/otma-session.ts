@@ -30,36 +30,88 @@ import {
   IrmF3,
   XcfFrameReader,
   decodeXcfFrame,
-  encodeXcfFrame,
   otmaControl,
+  OTMA_ARCHITECTURE_LEVEL,
+  OtmaChainState,
+  type OtmaControl,
   type OtmaMessage,
+  type OtmaSecurityData,
   type OtmaUserData,
 } from '@imsplex/codec';
 import { randomBytes } from 'node:crypto';
 import type { ResolvedDatastore } from './config/options.js';
 import type { DatastoreExchange } from './datastore.js';
 import type { ImsEvent, ImsInput, NakOptions, ResumeOption } from './datastore-types.js';
-import { readHoldQueueDepth, readTransactionRest, writeMemberRest, writeTransactionRest } from './otma-adapter.js';
+import { TRANSACTION_STATE_REST, readHoldQueueDepth, readTransactionRest, writeMemberRest, writeTransactionRest } from './otma-adapter.js';
+import { LinkWriter, type FlushScheduler } from './link-writer.js';
 
 /** Callbacks of an OTMA session. */
 export interface OtmaSessionOptions {
   hwsId: string;
   ds: ResolvedDatastore;
+  /**
+   * Bytes for the link: one or more whole XCF frames back to back. Every frame sent in one event-loop
+   * turn arrives in one call (link-writer.ts).
+   */
   write: (bytes: Uint8Array) => void;
+  /** When the frames of a turn are written (default: the next check phase, `setImmediate`). */
+  flushScheduler?: FlushScheduler;
   log: (level: 'info' | 'warn', msg: string) => void;
   onActive: () => void;
   onFatal: (why: string) => void;
 }
 
 const page = CP037;
+const PAGE_OPTIONS = Object.freeze({ codePage: page });
 const ZERO8 = new Uint8Array(8);
+/** Shared read-only pieces of the messages built per request (the encoder only reads them). */
+const ZERO4 = new Uint8Array(4);
+const EMPTY = new Uint8Array(0);
+const NO_NAK_OPTIONS: NakOptions = Object.freeze({});
+const SECURITY_NONE: OtmaSecurityData = Object.freeze({ flag: OtmaSecurityFlag.NONE, rest: EMPTY });
+
+/**
+ * The message-control section with every field set (as `otmaControl` fills them), built without the
+ * spread temporaries: this runs for every message on the link.
+ */
+function control(messageType: number, responseFlags: number, commandType: number, tpipe: string, sendSequence: number, reasonCode = 0, processingFlags = 0): OtmaControl {
+  return {
+    architectureLevel: OTMA_ARCHITECTURE_LEVEL,
+    messageType,
+    responseFlags,
+    commitConfirmation: 0,
+    commandType,
+    processingFlags,
+    tpipe,
+    chainState: OtmaChainState.SINGLE,
+    prefixFlags: 0,
+    sendSequence,
+    senseCode: 0,
+    reasonCode,
+    recoverableSequence: 0,
+    segmentSequence: 0,
+    reserved: 0,
+  };
+}
 /** Bound of the per-tpipe hold-queue depth table. */
 const MAX_DEPTH_ENTRIES = 65_536;
+
+/** Where the MFS MAP name sits in a transaction state rest. */
+const MAP_NAME = TRANSACTION_STATE_REST.fields.find((f) => f.name === 'mapName')!;
+const EBCDIC_BLANK = 0x40;
+
+/** True when the rest holds the MAP name field and it is all EBCDIC blanks. */
+function blankMapName(rest: Uint8Array): boolean {
+  const end = MAP_NAME.offset + MAP_NAME.length;
+  if (rest.length < end) return false;
+  for (let i = MAP_NAME.offset; i < end; i++) if (rest[i] !== EBCDIC_BLANK) return false;
+  return true;
+}
 
 /** One exchange = one session's current OTMA interaction. */
 class Exchange implements DatastoreExchange {
   /** Send sequence of the output waiting for our ACK/NAK, with its server state. */
-  pending: { seq: number; serverState: number } | undefined;
+  pending: { seq: number; serverState: number } | undefined = undefined;
   /** IMS NAKed with "error message follows": the next data message is the error text. */
   errorFollows = false;
   /** Sequence number of our input (IMS echoes it on its ACK/NAK). */
@@ -71,9 +123,13 @@ class Exchange implements DatastoreExchange {
     readonly tpipe: string,
     readonly kind: 'send' | 'resume' | 'deallocate',
     readonly sink: (ev: ImsEvent) => void,
-    readonly first: () => OtmaMessage,
+    /** The transaction input (`send`); the first message is built from it when it is transmitted. */
+    readonly input: ImsInput | undefined,
     readonly sendOnly: 'S' | 'K' | 'J' | undefined,
-    readonly cm1 = false,
+    readonly cm1: boolean,
+    /** RESUME TPIPE: OTMA delivery option and callout mode. */
+    readonly delivery = 0,
+    readonly calloutMode = 0,
   ) {}
 
   start(): void {
@@ -81,7 +137,7 @@ class Exchange implements DatastoreExchange {
   }
 
   ack(): void {
-    this.owner.respond(this, true, {});
+    this.owner.respond(this, true, NO_NAK_OPTIONS);
   }
 
   nak(options: NakOptions): void {
@@ -90,7 +146,7 @@ class Exchange implements DatastoreExchange {
 
   abandon(): void {
     if (this.dead) return;
-    if (this.pending) this.owner.respond(this, false, {});
+    if (this.pending) this.owner.respond(this, false, NO_NAK_OPTIONS);
     else if (this.kind === 'resume') this.owner.cancelResume(this);
     this.owner.drop(this);
   }
@@ -123,7 +179,13 @@ export class OtmaSession {
    */
   private readonly holdDepth = new Map<string, number>();
 
-  constructor(private readonly o: OtmaSessionOptions) {}
+  private readonly writer: LinkWriter;
+
+  constructor(private readonly o: OtmaSessionOptions) {
+    this.writer = new LinkWriter((bytes) => o.write(bytes), page, o.flushScheduler);
+    this.userPlain = this.makeUser(0);
+    this.userPersistent = this.makeUser(OtmaUserFlag1.PERSISTENT_SOCKET);
+  }
 
   private nextSeq(): number {
     const s = this.seq;
@@ -132,11 +194,23 @@ export class OtmaSession {
   }
 
   private send(msg: OtmaMessage): void {
-    this.o.write(encodeXcfFrame(msg, { codePage: page }));
+    this.writer.send(msg);
   }
 
-  private user(tpipe: string, extra: Partial<OtmaUserData> = {}): OtmaUserData {
-    return {
+  /** Write the frames staged in this turn now. */
+  flush(): void {
+    this.writer.flush();
+  }
+
+  /**
+   * The user data (HWSOMUSR) of every message to IMS: the same for all of them on this link but the
+   * persistent-socket flag of RESUME TPIPE, so built once (frozen; the encoder only reads it).
+   */
+  private readonly userPlain: OtmaUserData;
+  private readonly userPersistent: OtmaUserData;
+
+  private makeUser(flag1: number): OtmaUserData {
+    return Object.freeze({
       align: 0,
       destinationId: this.o.ds.id,
       originId: this.o.hwsId,
@@ -144,13 +218,25 @@ export class OtmaSession {
       logonToken: ZERO8,
       returnCode: 0,
       reasonName: '',
-      responseToken: new Uint8Array(4),
+      responseToken: ZERO4,
       passTicket: '',
-      flag1: 0,
-      rest: new Uint8Array(0),
-      ...extra,
-      ...(tpipe ? {} : {}),
-    };
+      flag1,
+      rest: EMPTY,
+    });
+  }
+
+  /**
+   * Transaction-state rests without a server token, MFS map name or LTERM override (nearly every
+   * input), by `syncFlags * 256 + syncLevel`; at most 512 entries of 76 bytes.
+   */
+  private readonly plainRests = new Map<number, Uint8Array>();
+
+  private transactionRest(syncFlags: number, syncLevel: number, mapName: string, token: Uint8Array | undefined, ltermOverride: string): Uint8Array {
+    if (token !== undefined || mapName !== '' || ltermOverride !== '') return writeTransactionRest({ syncFlags, syncLevel, mapName, ...(token ? { serverToken: token } : {}), ltermOverride }, page);
+    const key = syncFlags * 256 + syncLevel;
+    let rest = this.plainRests.get(key);
+    if (rest === undefined) this.plainRests.set(key, (rest = writeTransactionRest({ syncFlags, syncLevel, mapName, ltermOverride }, page)));
+    return rest;
   }
 
   /** Send the client-bid. */
@@ -182,10 +268,10 @@ export class OtmaSession {
       this.o.onFatal((e as Error).message);
       return;
     }
-    for (const f of frames) {
+    for (let i = 0; i < frames.length; i++) {
       let msg: OtmaMessage;
       try {
-        msg = decodeXcfFrame(f, { codePage: page });
+        msg = decodeXcfFrame(frames[i]!, PAGE_OPTIONS);
       } catch (e) {
         this.o.onFatal(`bad OTMA message from IMS: ${(e as Error).message}`);
         return;
@@ -204,7 +290,7 @@ export class OtmaSession {
 
   private noteDepth(tpipe: string, depth: number | undefined): void {
     if (depth === undefined) return;
-    this.holdDepth.delete(tpipe);
+    if (this.holdDepth.size !== 0) this.holdDepth.delete(tpipe); // (no Map churn while IMS signals none)
     if (depth === 0) return;
     if (this.holdDepth.size >= MAX_DEPTH_ENTRIES) this.holdDepth.delete(this.holdDepth.keys().next().value!);
     this.holdDepth.set(tpipe, depth);
@@ -212,6 +298,10 @@ export class OtmaSession {
 
   /** The link went down: every pending exchange hears `linkDown`. */
   linkDown(): void {
+    // Frames of this turn still go out when the socket can take them (an abandon's NAK before a STOPDS
+    // teardown, as when every frame was written at once); the link's own write drops them otherwise.
+    this.writer.flush();
+    this.writer.discard();
     this.active = false;
     this.holdDepth.clear();
     const all = [...this.exchanges.values()].flat();
@@ -241,9 +331,20 @@ export class OtmaSession {
       return;
     }
     const tpipe = typeof c.tpipe === 'string' ? c.tpipe.trim() : page.decode(c.tpipe).trim();
-    const list = this.exchanges.get(tpipe) ?? [];
-    const bySeq = list.find((e) => e.inputSeq === c.sendSequence);
-    const resume = list.find((e) => e.kind === 'resume');
+    // The first exchange with the echoed sequence, the first RESUME TPIPE and the first other one
+    // (one pass, no closures: this runs for every message from IMS).
+    const list = this.exchanges.get(tpipe);
+    let bySeq: Exchange | undefined;
+    let resume: Exchange | undefined;
+    let own: Exchange | undefined;
+    if (list !== undefined) {
+      for (let i = 0; i < list.length; i++) {
+        const e = list[i]!;
+        if (bySeq === undefined && e.inputSeq === c.sendSequence) bySeq = e;
+        if (e.kind === 'resume') resume ??= e;
+        else own ??= e;
+      }
+    }
     if ((type & OtmaMessageType.COMMAND) !== 0 && c.commandType === OtmaCommand.NO_MESSAGES) {
       this.noteDepth(tpipe, 0);
       resume?.sink({ ev: 'empty' });
@@ -286,17 +387,19 @@ export class OtmaSession {
     }
     if ((type & OtmaMessageType.DATA) !== 0) {
       const serverState = msg.state?.form === 'transaction' ? msg.state.serverState : 0;
-      const rest = msg.state?.form === 'transaction' ? readTransactionRest(msg.state.rest, page) : undefined;
+      // The rest is decoded only when something in it is used: the server token of conversational
+      // output, or a MAP name that is not all blanks (a blank one decodes to '' and sets no MOD).
+      const rest = msg.state?.form === 'transaction' && ((serverState & OtmaServerState.CONVERSATIONAL) !== 0 || !blankMapName(msg.state.rest)) ? readTransactionRest(msg.state.rest, page) : undefined;
       if (msg.state?.form === 'transaction') this.noteDepth(tpipe, readHoldQueueDepth(msg.state.rest));
       // Hold-queue output belongs to the RESUME TPIPE; direct output to the tpipe's own input.
-      const own = list.find((e) => e.kind !== 'resume');
       const ex = (serverState & OtmaServerState.FROM_HOLD_QUEUE) !== 0 ? (resume ?? own) : (bySeq ?? own ?? resume);
       if (!ex) {
         // Output nobody waits for: NAK it so IMS keeps it on the hold queue (CM0) or backs out (CM1).
         this.send({ control: otmaControl({ messageType: OtmaMessageType.RESPONSE, responseFlags: OtmaResponseFlag.NAK, tpipe, sendSequence: c.sendSequence }) });
         return;
       }
-      const segments = [...(msg.segments ?? [])];
+      // The decoded message is this call's own: its segment list goes to the session as is.
+      const segments = (msg.segments ?? []) as Uint8Array[]; // read only downstream
       if (ex.errorFollows || (c.processingFlags & OtmaProcessingFlag.ERROR_MESSAGE_FOLLOWS) !== 0) {
         // The IMS error text after a NAK (DFS064/DFS065/…); it asks for no ACK.
         ex.errorFollows = false;
@@ -306,10 +409,10 @@ export class OtmaSession {
       }
       const conversational = (serverState & OtmaServerState.CONVERSATIONAL) !== 0;
       if (conversational && rest) this.conversations.set(tpipe, rest.serverToken.slice());
-      else this.conversations.delete(tpipe);
+      else if (this.conversations.size !== 0) this.conversations.delete(tpipe);
       const ackRequired = (c.responseFlags & OtmaResponseFlag.RESPONSE_REQUESTED) !== 0;
       if (ackRequired) ex.pending = { seq: c.sendSequence, serverState };
-      ex.sink({ ev: 'output', segments, conversational, ackRequired, ...(rest?.mapName ? { mod: rest.mapName } : {}) });
+      ex.sink(rest?.mapName ? { ev: 'output', segments, conversational, ackRequired, mod: rest.mapName } : { ev: 'output', segments, conversational, ackRequired });
       return;
     }
     this.o.log('info', `datastore ${this.o.ds.id}: ignored OTMA message type X'${type.toString(16)}' for tpipe ${tpipe}`);
@@ -333,12 +436,12 @@ export class OtmaSession {
   }
 
   begin(ex: Exchange): void {
-    const list = this.exchanges.get(ex.tpipe) ?? [];
+    const list = this.exchanges.get(ex.tpipe);
     // One exchange of each kind per tpipe: a new one replaces an old one of the same kind.
-    for (const prev of list.filter((p) => p !== ex && (p.kind === 'resume') === (ex.kind === 'resume'))) prev.abandon();
-    const now = this.exchanges.get(ex.tpipe) ?? [];
-    now.push(ex);
-    this.exchanges.set(ex.tpipe, now);
+    if (list !== undefined) for (const prev of list.filter((p) => p !== ex && (p.kind === 'resume') === (ex.kind === 'resume'))) prev.abandon();
+    const now = this.exchanges.get(ex.tpipe);
+    if (now === undefined) this.exchanges.set(ex.tpipe, [ex]);
+    else now.push(ex);
     if (ex.cm1 && this.cm1.has(ex.tpipe)) {
       this.deferred.set(ex.tpipe, ex);
       return;
@@ -347,11 +450,65 @@ export class OtmaSession {
   }
 
   private transmit(ex: Exchange): void {
-    const msg = ex.first();
+    const msg = this.first(ex);
     ex.inputSeq = msg.control.sendSequence;
     if (ex.cm1) this.cm1.set(ex.tpipe, ex.inputSeq);
     this.send(msg);
     if (ex.kind === 'send' && (ex.sendOnly === 'S' || ex.sendOnly === 'J')) this.drop(ex); // no answer wanted
+  }
+
+  /** The exchange's first message, built when it is transmitted (a deferred CM1 input waits). */
+  private first(ex: Exchange): OtmaMessage {
+    switch (ex.kind) {
+      case 'send':
+        return this.transactionMessage(ex.input!);
+      case 'resume':
+        return {
+          control: control(OtmaMessageType.COMMAND, 0, OtmaCommand.RESUME_HOLD_QUEUE, ex.tpipe, this.nextSeq()),
+          state: { form: 'resume-hold-queue', deliveryOption: ex.delivery, calloutMode: ex.calloutMode, token: randomBytes(8), rest: EMPTY },
+          user: this.userPersistent,
+        };
+      case 'deallocate': {
+        const token = this.conversations.get(ex.tpipe);
+        return {
+          control: control(OtmaMessageType.COMMIT_CONFIRMATION, 0, 0, ex.tpipe, this.nextSeq()),
+          state: { form: 'transaction', serverState: token ? OtmaServerState.CONVERSATIONAL : 0, rest: this.transactionRest(CommitMode.CM1, 1, '', token, '') },
+          user: this.userPlain,
+        };
+      }
+    }
+  }
+
+  private transactionMessage(input: ImsInput): OtmaMessage {
+    const token = input.conversation ? this.conversations.get(input.tpipe) : undefined;
+    let syncLevel: number = input.syncLevel;
+    if (input.purge) syncLevel |= IrmF3.PURGE;
+    if (input.reroute) syncLevel |= IrmF3.REROUT;
+    let serverState = 0;
+    if (token) serverState |= OtmaServerState.CONVERSATIONAL;
+    if (input.dfs2082) serverState |= OtmaServerState.REQUEST_DFS2082;
+    // Send-only input is a transaction with commit confirmation (OTMA-LINK: IMS replies nothing).
+    const messageType = token ? OtmaMessageType.DATA : input.sendOnly ? OtmaMessageType.TRANSACTION | OtmaMessageType.COMMIT_CONFIRMATION : OtmaMessageType.TRANSACTION;
+    const userId = input.userId;
+    const group = input.group;
+    const security: OtmaSecurityData = userId
+      ? group
+        ? { flag: OtmaSecurityFlag.CHECK, userId, groupName: group, rest: EMPTY }
+        : { flag: OtmaSecurityFlag.CHECK, userId, rest: EMPTY }
+      : group
+        ? { flag: OtmaSecurityFlag.NONE, groupName: group, rest: EMPTY }
+        : SECURITY_NONE;
+    return {
+      control: control(messageType, input.sendOnly === 'K' ? OtmaResponseFlag.RESPONSE_REQUESTED : 0, 0, input.tpipe, this.nextSeq()),
+      state: {
+        form: 'transaction',
+        serverState,
+        rest: this.transactionRest(input.commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0, syncLevel, input.modName, token, input.reroute ?? input.lterm),
+      },
+      security,
+      user: this.userPlain,
+      segments: input.segments,
+    };
   }
 
   /** The CM1 input `seq` on `tpipe` finished (commit confirmation or NAK): release a waiting input. */
@@ -369,88 +526,26 @@ export class OtmaSession {
     if (!p || ex.dead) return;
     ex.pending = undefined;
     const fromHold = p.serverState & OtmaServerState.FROM_HOLD_QUEUE;
+    const reroute = !ack && options.reroute ? options.reroute : '';
+    // (A SYNCNAK `keep` leaves the processing flags at 0, as before.)
     this.send({
-      control: otmaControl({
-        messageType: OtmaMessageType.RESPONSE,
-        responseFlags: ack ? OtmaResponseFlag.ACK : OtmaResponseFlag.NAK,
-        tpipe: ex.tpipe,
-        sendSequence: p.seq,
-        reasonCode: ack ? 0 : (options.reason ?? 0),
-        ...(options.keep ? { processingFlags: 0 } : {}),
-      }),
-      state: {
-        form: 'transaction',
-        serverState: fromHold,
-        rest: writeTransactionRest({ syncLevel: !ack && options.reroute ? IrmF3.REROUT : 0, ltermOverride: !ack && options.reroute ? options.reroute : '' }, page),
-      },
+      control: control(OtmaMessageType.RESPONSE, ack ? OtmaResponseFlag.ACK : OtmaResponseFlag.NAK, 0, ex.tpipe, p.seq, ack ? 0 : (options.reason ?? 0)),
+      state: { form: 'transaction', serverState: fromHold, rest: this.transactionRest(0, reroute ? IrmF3.REROUT : 0, '', undefined, reroute) },
     });
   }
 
   transaction(input: ImsInput, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    const build = (): OtmaMessage => {
-      const token = input.conversation ? this.conversations.get(input.tpipe) : undefined;
-      let syncLevel = input.syncLevel;
-      if (input.purge) syncLevel |= IrmF3.PURGE;
-      if (input.reroute) syncLevel |= IrmF3.REROUT;
-      let serverState = 0;
-      if (token) serverState |= OtmaServerState.CONVERSATIONAL;
-      if (input.dfs2082) serverState |= OtmaServerState.REQUEST_DFS2082;
-      return {
-        control: otmaControl({
-          // Send-only input is a transaction with commit confirmation (OTMA-LINK: IMS replies nothing).
-          messageType: token ? OtmaMessageType.DATA : input.sendOnly ? OtmaMessageType.TRANSACTION | OtmaMessageType.COMMIT_CONFIRMATION : OtmaMessageType.TRANSACTION,
-          responseFlags: input.sendOnly === 'K' ? OtmaResponseFlag.RESPONSE_REQUESTED : 0,
-          tpipe: input.tpipe,
-          sendSequence: this.nextSeq(),
-        }),
-        state: {
-          form: 'transaction',
-          serverState,
-          rest: writeTransactionRest(
-            {
-              syncFlags: input.commitMode === 1 ? CommitMode.CM1 : CommitMode.CM0,
-              syncLevel,
-              mapName: input.modName,
-              ...(token ? { serverToken: token } : {}),
-              ltermOverride: input.reroute ?? input.lterm,
-            },
-            page,
-          ),
-        },
-        security: { flag: input.userId ? OtmaSecurityFlag.CHECK : OtmaSecurityFlag.NONE, ...(input.userId ? { userId: input.userId } : {}), ...(input.group ? { groupName: input.group } : {}), rest: new Uint8Array(0) },
-        user: this.user(input.tpipe),
-        segments: input.segments,
-      };
-    };
-    return new Exchange(this, input.tpipe, 'send', sink, build, input.sendOnly, input.commitMode === 1 || input.conversation);
+    return new Exchange(this, input.tpipe, 'send', sink, input, input.sendOnly, input.commitMode === 1 || input.conversation);
   }
 
   resume(tpipe: string, option: ResumeOption, callout: 'none' | 'only' | 'first', _userId: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
     const delivery = option === 'single' ? OtmaDeliveryOption.ONE_ONLY : option === 'singleWait' ? OtmaDeliveryOption.AUTO_ONE : option === 'auto' ? OtmaDeliveryOption.AUTO : OtmaDeliveryOption.NO_AUTO;
-    const build = (): OtmaMessage => ({
-      control: otmaControl({ messageType: OtmaMessageType.COMMAND, commandType: OtmaCommand.RESUME_HOLD_QUEUE, tpipe, sendSequence: this.nextSeq() }),
-      state: {
-        form: 'resume-hold-queue',
-        deliveryOption: delivery,
-        calloutMode: callout === 'only' ? OtmaCalloutMode.CALLOUT_ONLY : callout === 'first' ? OtmaCalloutMode.CALLOUT_AND_ASYNC : 0,
-        token: randomBytes(8),
-        rest: new Uint8Array(0),
-      },
-      user: this.user(tpipe, { flag1: OtmaUserFlag1.PERSISTENT_SOCKET }),
-    });
-    return new Exchange(this, tpipe, 'resume', sink, build, undefined);
+    const calloutMode = callout === 'only' ? OtmaCalloutMode.CALLOUT_ONLY : callout === 'first' ? OtmaCalloutMode.CALLOUT_AND_ASYNC : 0;
+    return new Exchange(this, tpipe, 'resume', sink, undefined, undefined, false, delivery, calloutMode);
   }
 
   deallocate(tpipe: string, sink: (ev: ImsEvent) => void): DatastoreExchange {
-    const build = (): OtmaMessage => {
-      const token = this.conversations.get(tpipe);
-      return {
-        control: otmaControl({ messageType: OtmaMessageType.COMMIT_CONFIRMATION, tpipe, sendSequence: this.nextSeq() }),
-        state: { form: 'transaction', serverState: token ? OtmaServerState.CONVERSATIONAL : 0, rest: writeTransactionRest({ syncFlags: CommitMode.CM1, syncLevel: 1, ...(token ? { serverToken: token } : {}) }, page) },
-        user: this.user(tpipe),
-      };
-    };
-    return new Exchange(this, tpipe, 'deallocate', sink, build, undefined);
+    return new Exchange(this, tpipe, 'deallocate', sink, undefined, undefined, false);
   }
 
   /** True once IMS accepted the client-bid. */

@@ -25,11 +25,13 @@ import {
   StatusFlag,
   csm,
   deallocateReply,
-  encodeReply,
+  encodeReplyInto,
+  replySize,
   irmTimerToMs,
   statusReply,
   type CodePage,
   type DataReply,
+  type EncodeReplyOptions,
   type ImsReply,
   type OtmaMessage,
 } from '@imsplex/codec';
@@ -263,7 +265,16 @@ export class Session {
   /** Feed one event; returns the actions to perform in order. */
   handle(event: SessionEvent): SessionAction[] {
     const out: SessionAction[] = [];
-    if (this.phase === 'closed') return out;
+    this.handleInto(event, out);
+    return out;
+  }
+
+  /**
+   * `handle` appending to `out` (the connection passes one array it reuses for every event: its
+   * actions are performed before the next event is handled).
+   */
+  handleInto(event: SessionEvent, out: SessionAction[]): void {
+    if (this.phase === 'closed') return;
     switch (event.type) {
       case 'frame':
         this.onFrame(event.bytes, out);
@@ -294,7 +305,6 @@ export class Session {
         this.close(out);
         break;
     }
-    return out;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -305,9 +315,28 @@ export class Session {
     this.phase = p;
   }
 
+  /** The last timer action with a delay (actions are read once and never changed: reused). */
+  private timerAction: SessionAction = TIMER_OFF;
+
   private setTimer(out: SessionAction[], purpose: TimerPurpose, ms: number | null): void {
     this.timerPurpose = ms === null ? 'none' : purpose;
-    out.push(ms === null ? TIMER_OFF : { type: 'timer', ms });
+    if (ms === null) {
+      out.push(TIMER_OFF);
+      return;
+    }
+    let a = this.timerAction;
+    if (a.type !== 'timer' || a.ms !== ms) this.timerAction = a = Object.freeze({ type: 'timer', ms });
+    out.push(a);
+  }
+
+  /** Reply encoding options by framing (bit 0: LLLL, bit 1: ASCII), built once per session. */
+  private readonly replyOptions: EncodeReplyOptions[] = [];
+
+  private replyOptionsFor(llll: boolean, codeSet: 'ebcdic' | 'ascii'): EncodeReplyOptions {
+    const i = (llll ? 1 : 0) | (codeSet === 'ascii' ? 2 : 0);
+    let o = this.replyOptions[i];
+    if (o === undefined) this.replyOptions[i] = o = Object.freeze({ llll, codeSet, codePage: this.ctx.codePage });
+    return o;
   }
 
   private close(out: SessionAction[]): void {
@@ -358,7 +387,10 @@ export class Session {
       if (reply.kind === 'data' && cur?.kind === 'resume') r.serverState |= OtmaServerState.FROM_HOLD_QUEUE;
       return this.replyHwsjav(out, req, r, reply.kind === 'status' ? reply.rsm : undefined);
     }
-    const bytes = encodeReply(reply, { llll: req.replyHasLlll, codeSet: req.codeSet, codePage: this.ctx.codePage });
+    // Encoded straight into a Buffer (Node's pool when small): the socket write takes it as is.
+    const options = this.replyOptionsFor(req.replyHasLlll, req.codeSet);
+    const bytes = Buffer.allocUnsafe(replySize(reply, options));
+    encodeReplyInto(reply, options, bytes, 0);
     out.push(reply.kind === 'status' ? { type: 'write', bytes, rsm: { returnCode: reply.rsm.returnCode, reasonCode: reply.rsm.reasonCode } } : { type: 'write', bytes });
   }
 
