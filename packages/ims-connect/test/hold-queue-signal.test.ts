@@ -1,8 +1,8 @@
 /**
  * CSM X'80' (CSM_AMSG) over the real OTMA link: a scripted IMS on the XCF link sends the hold-queue
- * depth signal IMS Connect reads (otma-adapter.ts, transaction state bytes 69–72). Today's engine
- * (@imsplex/ims) does not send it; this shows the IMS Connect side lights up once it does, and stays
- * dark when the signal is absent.
+ * depth signal IMS Connect reads (otma-adapter.ts, transaction state bytes 69–72), with chosen
+ * depths: the flag lights up with a non-zero depth and stays dark when the signal is absent (an IMS
+ * that does not send it). The real engine's signal is covered in ims-table.test.ts.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';

@@ -194,6 +194,22 @@ describe('RESUME TPIPE options (real IMS)', () => {
     expect(rsm(await reply(c))).toEqual([40, 0x31]);
   });
 
+  it("single: CSM X'80' while more output waits on the hold queue (the engine's hold-queue depth), off on the last", async () => {
+    const { c, id } = client();
+    await queue(id, 'D1', 'D2', 'D3');
+    await vi.waitFor(() => expect(ims.system.member.tpipeList().find((t) => t.tpipe === id)?.queued).toBe(3));
+    for (const [data, more] of [['D1', 0x80], ['D2', 0x80], ['D3', 0]] as const) {
+      c.send(req(id, { messageType: 'RESUME_TPIPE', resumeOption: 'single', timer: { code: 0x31 } }));
+      const r = await reply(c);
+      expect(text(r)).toBe(`ECHO    ${data}`);
+      expect(flags(r) & 0x80).toBe(more);
+      expect(flags(r) & 0x20).toBe(0x20); // CM0 output: ACK required
+      c.send(req(id, { messageType: 'ACK', commitMode: 'CM0', timer: 'nowait' }));
+    }
+    c.send(req(id, { messageType: 'RESUME_TPIPE', resumeOption: 'single', timer: { code: 0x31 } }));
+    expect(rsm(await reply(c))).toEqual([40, 0x31]);
+  });
+
   it('no-auto: every queued message, one per ACK, then RC 40', async () => {
     const { c, id } = client();
     await queue(id, 'N1', 'N2');
