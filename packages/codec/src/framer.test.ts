@@ -17,6 +17,43 @@ describe('RequestFrameReader', () => {
     expect(frame!.length).toBe(chunk.length);
   });
 
+  it('returns a plain Uint8Array chunk that is exactly one frame as itself, a Buffer one as a plain view', () => {
+    const chunk = SEND_RECEIVE_CM1.bytes();
+    expect(new RequestFrameReader().push(chunk)[0]).toBe(chunk);
+    const buf = Buffer.from(chunk);
+    const [view] = new RequestFrameReader().push(buf);
+    expect(view).not.toBe(buf);
+    expect(Buffer.isBuffer(view)).toBe(false);
+    expect(toHex(view!)).toBe(toHex(chunk));
+  });
+
+  it('pushInto appends the frames push would return to a caller array, errors included', () => {
+    const all = REQUEST_VECTORS.map((v) => v.bytes());
+    const stream = concat(...all);
+    for (const cut of [0, 1, 7, 40, stream.length - 3]) {
+      const a = new RequestFrameReader();
+      const b = new RequestFrameReader();
+      const out: Uint8Array[] = [PING.bytes()]; // existing entries stay first
+      const n1 = a.pushInto(stream.subarray(0, cut), out);
+      const n2 = a.pushInto(stream.subarray(cut), out);
+      const viaPush = [...b.push(stream.subarray(0, cut)), ...b.push(stream.subarray(cut))];
+      expect(n1 + n2).toBe(all.length);
+      expect(out.slice(1).map(toHex)).toEqual(viaPush.map(toHex));
+      expect(toHex(out[0]!)).toBe(toHex(PING.bytes()));
+    }
+    // A good frame then a bad LLLL in one chunk: the frame is appended, the error comes next call.
+    const bad = concat(PING.bytes(), new Uint8Array([0, 0, 0, 2, 0, 0]));
+    const r = new RequestFrameReader();
+    const q: Uint8Array[] = [];
+    expect(r.pushInto(bad, q)).toBe(1);
+    expect(toHex(q[0]!)).toBe(toHex(PING.bytes()));
+    expect(() => r.pushInto(new Uint8Array(1), q)).toThrow(expect.objectContaining({ code: CodecErrorCode.BAD_LENGTH }));
+    expect(q.length).toBe(1);
+    // A bad LLLL alone throws at once and appends nothing.
+    expect(() => new RequestFrameReader().pushInto(new Uint8Array([0, 0, 0, 2]), q)).toThrow(expect.objectContaining({ code: CodecErrorCode.BAD_LENGTH }));
+    expect(q.length).toBe(1);
+  });
+
   it('returns plain Uint8Array views of Buffer chunks (slice() copies), and copies a split frame once', () => {
     const a = SEND_RECEIVE_CM1.bytes();
     const chunk = Buffer.from(concat(a, a.subarray(0, 30)));

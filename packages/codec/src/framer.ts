@@ -72,6 +72,23 @@ export class RequestFrameReader extends StreamFramer {
     return frames;
   }
 
+  /**
+   * `push`, appending the completed frames to `out` (e.g. a queue the caller keeps) instead of a new
+   * array; returns how many it appended. Same frames, order and errors as `push`: frames completed
+   * before a bad length are appended, and the error is thrown by the next call.
+   */
+  pushInto(chunk: Uint8Array, out: Uint8Array[]): number {
+    const before = out.length;
+    this.append(chunk);
+    try {
+      this.drain(out);
+    } catch (err) {
+      if (out.length > before && this.failed) return out.length - before;
+      throw err;
+    }
+    return out.length - before;
+  }
+
   protected measure(bytes: Uint8Array, at: number, end: number): number {
     if (end - at < LLLL_SIZE) return -LLLL_SIZE;
     const total = bytes[at]! * 16777216 + ((bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!);

@@ -5,7 +5,8 @@
  *
  * - Pushed chunks are **borrowed**, not copied: they sit in a queue, and a frame that lies within one
  *   chunk is returned as a view of that chunk (a plain `Uint8Array`, even when the chunk is a Node
- *   `Buffer`, so `frame.slice()` copies as the decoders expect).
+ *   `Buffer`, so `frame.slice()` copies as the decoders expect; a plain `Uint8Array` chunk that is
+ *   exactly one frame is returned itself).
  * - A frame that spans chunks is assembled in a buffer nobody else writes, copying each of its bytes
  *   once, and only its bytes: the assembly stops at the frame's end (or at a lower bound of it while the
  *   length is still unknown), so the frames after it stay views of their chunk. The assembled buffer is
@@ -236,7 +237,8 @@ export abstract class StreamFramer {
       while (at < end) {
         const m = this.measure(chunk, at, end);
         if (m <= 0 || m > end - at) break;
-        out.push(new Uint8Array(buffer, base + at, m));
+        // A plain Uint8Array chunk that is exactly one frame is that frame (no second view of it).
+        out.push(m === end && at === 0 && chunk.constructor === Uint8Array ? chunk : new Uint8Array(buffer, base + at, m));
         at += m;
         this.frameDone();
       }

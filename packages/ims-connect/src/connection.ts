@@ -15,6 +15,86 @@ import type { ImsEvent, ImsOp } from './datastore-types.js';
 import type { DatastoreExchange, DatastoreLink } from './datastore.js';
 import { framingOf } from './input.js';
 
+/**
+ * Bytes a plain TCP connection reads at once on the direct read path. [INF] 64 KiB, what Node's own
+ * read path asks libuv for per read. One buffer serves every connection of the process: each read is
+ * copied out of it before its callback returns (libuv reads one socket at a time, allocation, read()
+ * and callback in sequence), so idle connections hold no read buffer at all.
+ */
+export const CONNECTION_READ_BUFFER = 64 * 1024;
+let sharedReadBuffer: Uint8Array | undefined;
+
+/** Node's per-socket user-buffer slots (net.Socket's `onread` option), found once by description. */
+interface ReadSlots {
+  readonly buffer: symbol;
+  readonly callback: symbol;
+}
+let slots: ReadSlots | null | undefined;
+
+function readSlots(s: object): ReadSlots | null {
+  if (slots !== undefined) return slots;
+  const own = Object.getOwnPropertySymbols(s);
+  const buffer = own.find((x) => x.description === 'kBuffer');
+  const callback = own.find((x) => x.description === 'kBufferCb');
+  const generator = own.find((x) => x.description === 'kBufferGen');
+  slots = buffer && callback && generator ? { buffer, callback } : null;
+  return slots;
+}
+
+interface SocketHandle {
+  reading?: boolean;
+  useUserBuffer?: (b: Uint8Array) => void;
+}
+
+/**
+ * The direct read path's slots when `stream` is a plain TCP socket that has not started reading
+ * (the server's listener pauses on connect) and holds nothing yet; null for TLS sockets, in-memory
+ * pairs and sockets already read from, which use `'data'` events.
+ */
+function directSlots(stream: Duplex): ReadSlots | null {
+  const h = (stream as unknown as { _handle?: SocketHandle | null })._handle;
+  if (!h || typeof h.useUserBuffer !== 'function' || h.reading === true || stream.readableLength !== 0 || stream.destroyed) return null;
+  const s = readSlots(stream);
+  if (s === null) return null;
+  const own = stream as unknown as Record<symbol, unknown>;
+  // A socket created with its own `onread` buffer is left as it is.
+  return own[s.buffer] === null && own[s.callback] === null ? s : null;
+}
+
+/** Copies of read bytes below this size come from a shared slab (like Node's Buffer pool). */
+const SLAB_SIZE = 8 * 1024;
+const MAX_SLABBED = SLAB_SIZE >>> 1;
+/** Reads up to this many bytes are copied by a loop, larger ones by `set` (a memcpy). */
+const COPY_LOOP_MAX = 256;
+let slab = new ArrayBuffer(SLAB_SIZE);
+let slabUsed = 0;
+
+/**
+ * `n` bytes of the read buffer copied to memory nobody else writes: the frame reader borrows what it
+ * is given (frames are views of it), and the read buffer is refilled by the next read of any
+ * connection.
+ */
+function copyOut(buf: Uint8Array, n: number): Uint8Array {
+  let out: Uint8Array;
+  if (n >= MAX_SLABBED) {
+    out = new Uint8Array(n);
+  } else {
+    if (slabUsed + n > SLAB_SIZE) {
+      slab = new ArrayBuffer(SLAB_SIZE);
+      slabUsed = 0;
+    }
+    out = new Uint8Array(slab, slabUsed, n);
+    slabUsed = (slabUsed + n + 7) & ~7;
+  }
+  if (n <= COPY_LOOP_MAX) {
+    // A byte loop for the usual small read: no subarray view object just to copy.
+    for (let i = 0; i < n; i++) out[i] = buf[i]!;
+  } else {
+    out.set(n === buf.length ? buf : buf.subarray(0, n));
+  }
+  return out;
+}
+
 /** What a connection needs from its server. */
 export interface ConnectionHost {
   readonly timers: Timers;
@@ -69,6 +149,8 @@ export class Connection implements RegisteredClient {
   private readonly maxQueued: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** True when the client's bytes are read straight into the shared read buffer (plain TCP), not via `data` events. */
+  readonly directRead: boolean;
 
   constructor(
     readonly stream: Duplex,
@@ -83,6 +165,20 @@ export class Connection implements RegisteredClient {
     this.reader = new RequestFrameReader({ maxFrameSize: options.maxFrameSize });
     this.writer = new FrameWriter(stream, options.drainTimeout, host.timers);
     this.session = new Session(host.sessionContext(this), host.now);
+    // Plain TCP: read straight into the shared read buffer (no stream machinery, no allocation per
+    // read beyond the copy the frame reader keeps). 'data' stays the path for every other duplex.
+    const direct = directSlots(stream);
+    this.directRead = direct !== null;
+    if (direct !== null) {
+      const readBuf = (sharedReadBuffer ??= new Uint8Array(CONNECTION_READ_BUFFER));
+      const own = stream as unknown as Record<symbol, unknown> & { _handle: SocketHandle };
+      own[direct.buffer] = readBuf;
+      own[direct.callback] = (n: number): boolean => {
+        this.onBytes(copyOut(readBuf, n));
+        return true;
+      };
+      own._handle.useUserBuffer!(readBuf);
+    }
     stream.on('data', this.onData);
     stream.on('end', this.onEnd);
     stream.on('error', this.onError);
@@ -111,13 +207,18 @@ export class Connection implements RegisteredClient {
   }
 
   private readonly onData = (chunk: Buffer): void => {
+    // A plain Uint8Array view: the codec's many subarray() calls on it are V8 builtins, not
+    // Buffer.prototype.subarray.
+    this.onBytes(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+  };
+
+  /** Bytes read from the client (`chunk` is never written again: the frame reader borrows it). */
+  private onBytes(chunk: Uint8Array): void {
     if (this.closedFlag) return;
-    let frames: Uint8Array[];
     const atFrameStart = this.reader.bufferedBytes === 0;
     try {
-      // A plain Uint8Array view: the codec's many subarray() calls on it are V8 builtins, not
-      // Buffer.prototype.subarray.
-      frames = this.reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+      // Completed frames go straight onto the queue (no array per read).
+      this.reader.pushInto(chunk, this.queue);
     } catch (e) {
       // Impossible or oversized LLLL: the stream is out of step. When the bad frame began this chunk
       // its IRM_ID is readable, so the RSM can be framed the way the client expects.
@@ -126,7 +227,6 @@ export class Connection implements RegisteredClient {
       return;
     }
     this.armReadTimer();
-    for (let i = 0; i < frames.length; i++) this.queue.push(frames[i]!);
     if (this.queue.length > this.maxQueued) {
       this.host.log('warn', `client on port ${this.port} pipelined more than ${this.maxQueued} messages; connection dropped`);
       this.feed({ type: 'eof' });
@@ -137,7 +237,7 @@ export class Connection implements RegisteredClient {
     // session asks for more (pausing only then keeps the usual one-request-at-a-time client free of
     // the readStop/readStart cost).
     if (this.queue.length > 0 && !this.closedFlag) this.stream.pause();
-  };
+  }
 
   private readonly onEnd = (): void => {
     this.feed({ type: 'eof' });
@@ -192,11 +292,12 @@ export class Connection implements RegisteredClient {
         if (this.closedFlag) break;
         // One array for every event: its actions are done before the next event is handled (an event
         // raised meanwhile, e.g. by a datastore answering inside send(), is queued, never nested).
-        actions.length = 0;
+        // (Emptied by pop(): setting `length` is a runtime call, pop() is inlined.)
+        while (actions.length > 0) actions.pop();
         this.session.handleInto(ev, actions);
         this.apply(actions);
       }
-      actions.length = 0;
+      while (actions.length > 0) actions.pop();
     } finally {
       this.pumping = false;
     }

@@ -52,7 +52,7 @@ export type { DatastoreStatus, ImsEvent, ImsInput, ImsOp, NakOptions, ResumeOpti
 export { OtmaDatastoreLink, type DatastoreExchange, type DatastoreLink, type OtmaLinkOptions } from './datastore.js';
 /** OTMA link write coalescing: the frames of one event-loop turn in one write (README "OTMA link writes"). */
 export { LINK_STAGING_BYTES, LinkWriter, type FlushScheduler } from './link-writer.js';
-export { Connection, type ConnectionHost, type ConnectionOptions } from './connection.js';
+export { Connection, CONNECTION_READ_BUFFER, type ConnectionHost, type ConnectionOptions } from './connection.js';
 export { ImsConnectServer, type ServerDeps } from './server.js';
 /** The distributor's handoff data plane, target side: serve connections the VIPA distributor passes over IPC. */
 export { acceptImsConnectHandoffs, type ImsConnectHandoffOptions } from './handoff.js';

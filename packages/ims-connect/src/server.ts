@@ -137,7 +137,9 @@ export class ImsConnectServer implements CommandTarget {
         server = createTlsServer({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) }, onSocket);
         server.on('tlsClientError', (err) => this.log.info(`TLS handshake failed on port ${p.id}: ${err.message}`));
       } else {
-        server = createNetServer({ noDelay: true }, onSocket);
+        // Paused on connect: no read has started when the connection takes the socket, so it can
+        // switch it to its direct read path (connection.ts) before any bytes arrive.
+        server = createNetServer({ noDelay: true, pauseOnConnect: true }, onSocket);
       }
       const onError = (err: Error) => {
         server.off('listening', onListening);
@@ -428,9 +430,27 @@ export class ImsConnectServer implements CommandTarget {
     return [...this.ports.values()].flatMap((p) => [...p.conns]);
   }
 
+  /** A `checkDrained` pass is running: a connection closing inside it asks for one more pass. */
+  private draining = false;
+  private drainAgain = false;
+
   private checkDrained(): void {
     if (this.state !== 'quiescing') return;
-    for (const c of this.allConnections()) if (!c.session.busy) c.stop('shutdown');
+    // Not re-entrant: every stop() below closes a connection, whose `closed` hook calls back here;
+    // nesting those calls overflowed the stack with a few thousand clients (and scanned n² times).
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        for (const c of this.allConnections()) if (!c.session.busy) c.stop('shutdown');
+      } while (this.drainAgain && this.state === 'quiescing');
+    } finally {
+      this.draining = false;
+    }
     if (this.allConnections().length > 0) return;
     const w = this.drainWaiters.splice(0);
     for (const fn of w) fn();
