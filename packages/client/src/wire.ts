@@ -12,6 +12,8 @@ import {
   LLZZ_SIZE,
   MAX_SEGMENT_DATA,
   PING_REQUEST_TEXT,
+  PING_RESPONSE_MESSAGE_ID,
+  PING_TRANCODE,
   TRANCODE_LENGTH,
   buildRequest as codecBuildRequest,
   buildSegmentData,
@@ -271,8 +273,8 @@ export function buildSegments(trancode: string, data: Payload | undefined, page:
   }
 }
 
-/** IRM_TRNCOD of a PING (spec §6.6). */
-export const PING_TRANCODE = 'PING';
+/** IRM_TRNCOD of a PING (spec §6.6): the codec's constant. */
+export { PING_TRANCODE };
 
 /** The one data segment of a PING: `PING IMS_CONNECT` (the codec's `PING_REQUEST_TEXT`). */
 export function pingSegments(page: CodePage): Uint8Array[] {
@@ -280,11 +282,10 @@ export function pingSegments(page: CodePage): Uint8Array[] {
 }
 
 /**
- * LOCAL ADAPTER — the codec has no constant for the PING response text yet (reported to the lead).
  * HWSSMPL0/1 answer a PING with a data segment `HWSC0030I *PING RESPONSE*` (spec §6.6); the client
- * checks for the message number only, so a padded or longer text still counts.
+ * checks for the codec's message number only, so a padded or longer text still counts.
  */
-export const PING_RESPONSE_MESSAGE_ID = 'HWSC0030I';
+export { PING_RESPONSE_MESSAGE_ID };
 
 /** True when the segments are IMS Connect's PING response. */
 export function isPingResponse(segments: readonly Uint8Array[], page: CodePage): boolean {

@@ -326,5 +326,37 @@ export const MAX_NETSID_LENGTH = 254;
 // PING (§6.6)
 // ---------------------------------------------------------------------------------------------------
 
+/** `IRM_TRNCOD` of a PING request. [IBM] */
+export const PING_TRANCODE = 'PING';
+
 /** Data of a PING request (trancode `PING`). */
 export const PING_REQUEST_TEXT = 'PING IMS_CONNECT';
+
+/**
+ * The PING reply text: the data segment of HWSSMPL0/1's reply and HWSJAVA0's `PNG_RESP1` (25 bytes).
+ * [IBM]
+ */
+export const PING_RESPONSE_TEXT = 'HWSC0030I *PING RESPONSE*';
+
+/** Message number of the PING reply (clients match on it, so a padded or longer text still counts). [IBM] */
+export const PING_RESPONSE_MESSAGE_ID = 'HWSC0030I';
+
+/**
+ * `OMUSR_RETCODE` values of the IMS TM Resource Adapter (HWSJAVA0) table that the HWSSMPL0/1 RSM
+ * table ({@link ReturnCode}) lacks. [IBM] "IMS TM Resource Adapter return and reason codes": X'30' —
+ * the exit answers a PING or HWSPWCH request and IMS Connect keeps the socket.
+ */
+export const HwsjavReturnCode = {
+  PING_REPLY: 0x30,
+} as const;
+
+/** `OMUSR_RESCODE` of HWSJAVA0's PING reply. [IBM] spec §6.6 */
+export const HWSJAV_PING_REASON = 'ICONSUCC';
+
+/** `PNG_FLG1` bits of the HWSJAVA0 PING response. [IBM] spec §6.6 */
+export const PingFlag = {
+  /** IMS extensions (ARCH5 IRM extensions) supported. */
+  IMS_EXTENSIONS: 0x01,
+  /** Network security credentials (NETUID/NETSID) supported. */
+  NETWORK_SECURITY: 0x02,
+} as const;

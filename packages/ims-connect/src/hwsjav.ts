@@ -24,6 +24,10 @@
  */
 import {
   CommitMode,
+  HWSJAV_PING_REASON,
+  HwsjavReturnCode,
+  PING_RESPONSE_TEXT,
+  PingFlag,
   IrmF0,
   IrmF2,
   IrmF3,
@@ -56,33 +60,14 @@ import {
 import { TRANSACTION_STATE_REST, readTransactionRest, writeTransactionRest } from './otma-adapter.js';
 
 /**
- * `OMUSR_RETCODE` values of the TM Resource Adapter table that the HWSSMPL0/1 RSM table lacks.
- * [IBM] "IMS TM Resource Adapter return and reason codes": X'30' — the exit answers a PING or HWSPWCH
- * request and IMS Connect keeps the socket. (For the codec: `ReturnCode` has no entry for it.)
- */
-export const HwsjavReturnCode = {
-  PING_REPLY: 0x30,
-} as const;
-
-/** [IBM] spec §6.6: `OMUSR_RESCODE` of the PING reply. */
-export const HWSJAV_PING_REASON = 'ICONSUCC';
-
-/** `PNG_FLG1` bits of the HWSJAVA0 PING response (spec §6.6) [IBM]. */
-export const PingFlag = {
-  /** IMS extensions (ARCH5 IRM extensions) supported. */
-  IMS_EXTENSIONS: 0x01,
-  /** Network security credentials (NETUID/NETSID) supported. */
-  NETWORK_SECURITY: 0x02,
-} as const;
-
-/**
  * [INF] What this emulator announces in `PNG_FLG1`: the codec decodes IRM extensions, but no network
  * security credentials are returned, so only X'01'.
  */
 export const HWSJAV_PING_FLAGS = PingFlag.IMS_EXTENSIONS;
 
-/** [IBM] HWSJAVA0 PING reply text (`PNG_RESP1`, 25 bytes; spec §6.6). */
-export const HWSJAV_PING_TEXT = 'HWSC0030I *PING RESPONSE*';
+/** HWSJAVA0 PING reply text (`PNG_RESP1`): the codec's `PING_RESPONSE_TEXT`. */
+export const HWSJAV_PING_TEXT = PING_RESPONSE_TEXT;
+export { HWSJAV_PING_REASON, HwsjavReturnCode, PingFlag };
 
 /** The decoded HWSJAVA0 headers, as far as the session needs them. */
 export interface HwsjavRequestFields {

@@ -18,6 +18,9 @@ import {
   IrmTimer,
   OtmaMessageType,
   OtmaServerState,
+  PING_REQUEST_TEXT,
+  PING_RESPONSE_TEXT,
+  PING_TRANCODE,
   ProtocolLevel,
   ReasonCode,
   ReturnCode,
@@ -148,10 +151,9 @@ interface Interaction {
   delivered: number;
 }
 
-const PING_TRANCODE = 'PING';
-const PING_DATA = 'PING IMS_CONNECT';
+const PING_DATA = PING_REQUEST_TEXT;
 /** [IBM] HWSSMPL0/1 PING reply text (spec §6.6). */
-const PING_RESPONSE = 'HWSC0030I *PING RESPONSE*';
+const PING_RESPONSE = PING_RESPONSE_TEXT;
 /** [IBM] Waits IMS Connect substitutes where X'E9' (NO_WAIT) is not allowed (spec §4.2). */
 const NOWAIT_LONG_MS = 2000;
 const NOWAIT_SHORT_MS = 250;
