@@ -15,7 +15,7 @@
  * Prints a table and one `@@bench {json}` line per row.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,6 +46,18 @@ process.on('SIGINT', () => process.exit(130));
 
 function tsChild(entry: string, args: string[], env: Record<string, string> = {}): ChildProcess {
   const c = spawn(process.execPath, ['--conditions=@imsplex/source', '--import', 'tsx', entry, ...args], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...env } });
+  children.push(c);
+  return c;
+}
+
+/**
+ * The distributor under test: the built bin (`dist/bin.js`, plain node, no loader — as users run
+ * it; the root `pnpm bench` builds first), else the TypeScript source through tsx.
+ */
+function distributorChild(args: string[], env: Record<string, string>): ChildProcess {
+  const built = join(PKG, 'dist', 'bin.js');
+  if (!existsSync(built)) return tsChild('src/bin.ts', args, env);
+  const c = spawn(process.execPath, [built, ...args], { cwd: PKG, stdio: ['ignore', 'pipe', 'inherit', 'ipc'], env: { ...process.env, ...env } });
   children.push(c);
   return c;
 }
@@ -161,7 +173,7 @@ ENDIMSPLEX
     const port = await freePort(VIPA);
     const file = join(tmp, `profile-${plane}-${port}.txt`);
     writeFileSync(file, profile(port, plane));
-    const d = tsChild('src/bin.ts', ['--config', file, '--log-level', 'warn'], env);
+    const d = distributorChild(['--config', file, '--log-level', 'warn'], env);
     let router: HandoffRouter | null = null;
     if (plane === 'HANDOFF') {
       router = new HandoffRouter();
