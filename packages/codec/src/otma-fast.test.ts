@@ -11,7 +11,7 @@ import * as ref from '../bench/reference/otma.js';
 import { IVTNO_MESSAGE } from '../bench/otma-fixture.js';
 import { CP037, getCodePage, LATIN1, registerCodePage, type CodePage } from './ebcdic.js';
 import { CodecError } from './errors.js';
-import { type OtmaMessage, decodeOtmaMessage, decodeOtmaMessageAt, encodeOtmaMessage, encodeOtmaMessageInto, otmaControl, OtmaMessageType, otmaMessageSize } from './otma.js';
+import { type OtmaMessage, decodeOtmaMessage, decodeOtmaMessageAt, encodeOtmaMessage, encodeOtmaMessageInto, otmaControl, otmaSingleControl, OtmaMessageType, otmaMessageSize } from './otma.js';
 import { writeTransactionRest } from './otma-state.js';
 import { decodeXcfFrame, encodeXcfFrame } from './xcf.js';
 import { toHex } from './testing/replies.js';
@@ -344,5 +344,16 @@ describe('OTMA fast path: properties against the previous implementation', () =>
     const ackBytes = ref.encodeOtmaMessage(ack as ref.OtmaMessage);
     expect(toHex(encodeOtmaMessage(ack))).toBe(toHex(ackBytes));
     expect(isDeepStrictEqual(decodeOtmaMessage(ackBytes), ref.decodeOtmaMessage(ackBytes))).toBe(true);
+  });
+});
+
+describe('otmaSingleControl', () => {
+  it('is otmaControl for the same fields, with the same field order', () => {
+    const fields = { messageType: 0x80, responseFlags: 0x40, commitConfirmation: 0x20, commandType: 0x3c, processingFlags: 0x08, tpipe: 'TPIPE01', sendSequence: 7, reasonCode: 3 };
+    const a = otmaSingleControl(0x80, 0x40, 0x20, 0x3c, 0x08, 'TPIPE01', 7, 3);
+    const b = otmaControl(fields);
+    expect(a).toEqual(b);
+    expect(Object.keys(a)).toEqual(Object.keys(b));
+    expect(otmaSingleControl(1, 0, 0, 0, 0, 'T', 1)).toEqual(otmaControl({ messageType: 1, tpipe: 'T', sendSequence: 1 }));
   });
 });

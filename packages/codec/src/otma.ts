@@ -461,6 +461,40 @@ export function otmaControl(fields: Partial<OtmaControl> = {}): OtmaControl {
   };
 }
 
+/**
+ * The message-control section of a single-segment message with every field given: the same object
+ * (same fields, same order, so the same hidden class) as `otmaControl` returns for them, built as one
+ * literal without its defaults-plus-overrides spread — for paths that build one per message.
+ */
+export function otmaSingleControl(
+  messageType: number,
+  responseFlags: number,
+  commitConfirmation: number,
+  commandType: number,
+  processingFlags: number,
+  tpipe: OtmaControl['tpipe'],
+  sendSequence: number,
+  reasonCode = 0,
+): OtmaControl {
+  return {
+    architectureLevel: OTMA_ARCHITECTURE_LEVEL,
+    messageType,
+    responseFlags,
+    commitConfirmation,
+    commandType,
+    processingFlags,
+    tpipe,
+    chainState: OtmaChainState.SINGLE,
+    prefixFlags: 0,
+    sendSequence,
+    senseCode: 0,
+    reasonCode,
+    recoverableSequence: 0,
+    segmentSequence: 0,
+    reserved: 0,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Decoder
 // ---------------------------------------------------------------------------------------------------

@@ -31,8 +31,7 @@ import {
   XcfFrameReader,
   decodeXcfFrame,
   otmaControl,
-  OTMA_ARCHITECTURE_LEVEL,
-  OtmaChainState,
+  otmaSingleControl,
   type OtmaControl,
   type OtmaMessage,
   type OtmaSecurityData,
@@ -70,28 +69,9 @@ const EMPTY = new Uint8Array(0);
 const NO_NAK_OPTIONS: NakOptions = Object.freeze({});
 const SECURITY_NONE: OtmaSecurityData = Object.freeze({ flag: OtmaSecurityFlag.NONE, rest: EMPTY });
 
-/**
- * The message-control section with every field set (as `otmaControl` fills them), built without the
- * spread temporaries: this runs for every message on the link.
- */
+/** The message-control section of one message on the link (the codec's spread-free `otmaSingleControl`). */
 function control(messageType: number, responseFlags: number, commandType: number, tpipe: string, sendSequence: number, reasonCode = 0, processingFlags = 0): OtmaControl {
-  return {
-    architectureLevel: OTMA_ARCHITECTURE_LEVEL,
-    messageType,
-    responseFlags,
-    commitConfirmation: 0,
-    commandType,
-    processingFlags,
-    tpipe,
-    chainState: OtmaChainState.SINGLE,
-    prefixFlags: 0,
-    sendSequence,
-    senseCode: 0,
-    reasonCode,
-    recoverableSequence: 0,
-    segmentSequence: 0,
-    reserved: 0,
-  };
+  return otmaSingleControl(messageType, responseFlags, 0, commandType, processingFlags, tpipe, sendSequence, reasonCode);
 }
 /** Bound of the per-tpipe hold-queue depth table. */
 const MAX_DEPTH_ENTRIES = 65_536;

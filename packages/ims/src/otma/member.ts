@@ -6,7 +6,6 @@
 import {
   type CodePage,
   CommitMode,
-  OtmaChainState,
   OtmaCommand,
   OtmaCommitConfirmation,
   OtmaDeliveryOption,
@@ -19,13 +18,13 @@ import {
   OtmaServerState,
   SyncLevel,
   otmaControl,
+  otmaSingleControl,
   type OtmaMessage,
   type OtmaControl,
   type OtmaUserData,
   type OtmaTransactionState,
   encodeOtmaMessage,
   decodeOtmaMessage,
-  OTMA_ARCHITECTURE_LEVEL,
   OTMA_USER_LAYOUT,
 } from '@imsplex/codec';
 import { type Clock, type TimerHandle, TimeoutQueues } from '../clock.js';
@@ -900,28 +899,9 @@ const EMPTY_BYTES = new Uint8Array(0);
 const SENT: ReplyOutcome = Object.freeze({ kind: 'sent' });
 const LOST: ReplyOutcome = Object.freeze({ kind: 'lost' });
 
-/**
- * A message-control section, built as one literal (what `otmaControl()` returns for these fields, without
- * its defaults-plus-overrides spread on every message).
- */
+/** The message-control section of one message on the link (the codec's spread-free `otmaSingleControl`). */
 function control(messageType: number, responseFlags: number, commitConfirmation: number, processingFlags: number, tpipe: OtmaControl['tpipe'], sendSequence: number): OtmaControl {
-  return {
-    architectureLevel: OTMA_ARCHITECTURE_LEVEL,
-    messageType,
-    responseFlags,
-    commitConfirmation,
-    commandType: 0,
-    processingFlags,
-    tpipe,
-    chainState: OtmaChainState.SINGLE,
-    prefixFlags: 0,
-    sendSequence,
-    senseCode: 0,
-    reasonCode: 0,
-    recoverableSequence: 0,
-    segmentSequence: 0,
-    reserved: 0,
-  };
+  return otmaSingleControl(messageType, responseFlags, commitConfirmation, 0, processingFlags, tpipe, sendSequence);
 }
 
 /** The reroute tpipe named in the state data, or undefined when blank. */
