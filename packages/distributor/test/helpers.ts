@@ -93,6 +93,30 @@ export function freePort(host: string): Promise<number> {
   });
 }
 
+/**
+ * The loopback servers and sockets a test file opens: `listen` binds a server on 127.0.0.1 port 0 and
+ * resolves with its port; `close` (for `afterEach`) destroys the tracked sockets and closes the servers.
+ */
+export function loopbackScope(): { readonly servers: Server[]; readonly sockets: Socket[]; listen(s: Server): Promise<number>; close(): Promise<void> } {
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+  return {
+    servers,
+    sockets,
+    listen(s) {
+      servers.push(s);
+      return new Promise((resolve, reject) => {
+        s.once('error', reject);
+        s.listen({ host: '127.0.0.1', port: 0 }, () => resolve((s.address() as { port: number }).port));
+      });
+    },
+    async close() {
+      for (const s of sockets.splice(0)) s.destroy();
+      await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+    },
+  };
+}
+
 /** A random loopback /24 of our own, e.g. 127.73.18.x, so tests never collide with other suites. */
 export function randomNet(): string {
   return `127.${20 + Math.floor(Math.random() * 200)}.${1 + Math.floor(Math.random() * 250)}`;

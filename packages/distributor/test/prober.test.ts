@@ -3,24 +3,14 @@
  * it accepts (Content-Length, chunked, close-delimited; 200 and 503), and every way it fails.
  */
 import { createServer as createHttp } from 'node:http';
-import { createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loopbackScope } from './helpers.js';
 import { MAX_HEALTH_BODY, MAX_HEALTH_HEAD, parseHealthResponse, probeHttp, probeTcp } from '../src/prober.js';
 
-const servers: Server[] = [];
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-function listen(s: Server): Promise<number> {
-  servers.push(s);
-  return new Promise((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => resolve((s.address() as { port: number }).port));
-  });
-}
+const scope = loopbackScope();
+const { servers, sockets, listen } = scope;
+afterEach(() => scope.close());
 
 /** A raw server: records the request head, then answers with `pieces` (one write each, a loop turn apart) and closes. */
 async function raw(pieces: (string | Buffer)[], opts: { close?: boolean } = {}) {

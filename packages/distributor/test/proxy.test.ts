@@ -4,24 +4,14 @@
  * passes through, bytes a target sends first are not lost, and the byte counters are exact.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { loopbackScope } from './helpers.js';
 import { connectTarget, splice, type SpliceMode, type SpliceResult } from '../src/dataplane/proxy.js';
 
-const servers: Server[] = [];
-const sockets: Socket[] = [];
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
-  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
-});
-
-function listen(s: Server): Promise<number> {
-  servers.push(s);
-  return new Promise((resolve, reject) => {
-    s.once('error', reject);
-    s.listen({ host: '127.0.0.1', port: 0 }, () => resolve((s.address() as { port: number }).port));
-  });
-}
+const scope = loopbackScope();
+const { sockets, listen } = scope;
+afterEach(() => scope.close());
 
 /** A front listener that splices every connection to `targetPort`, as the distributor does. */
 async function front(targetPort: number, direct: boolean, beforeSplice: (upstream: Socket) => Promise<void> = async () => undefined) {
