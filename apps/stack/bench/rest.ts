@@ -7,7 +7,7 @@
  * of the per-round ratios, the rates are medians. While the stack is measured, each box's CPU time is
  * read from /proc (Linux), reported as µs per request per box kind (the load generator's own process
  * included), which varies far less than throughput on a shared machine.
- * Prints a table and one `@@bench` line. The data plane is handoff when every target's bin accepts
+ * Prints a table and two `@@bench` lines (req/s, and p99 latency with plain ÷ stack as its ratio). The data plane is handoff when every target's bin accepts
  * handed-off sockets, else proxy (the row says which).
  */
 import { createServer, request, Agent } from 'node:http';
@@ -24,19 +24,25 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
 const CONCURRENCY = 16;
 const PATH = '/phonebook/LAST1';
 
-async function measure(host: string, port: number, ms: number): Promise<{ rps: number; errors: number; bodies: Set<string> }> {
+/** Latencies kept per measurement (a bounded sample: the first this many successful requests). */
+const MAX_LATENCIES = 1 << 20;
+
+async function measure(host: string, port: number, ms: number): Promise<{ rps: number; errors: number; bodies: Set<string>; p99: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const latencies = new Float64Array(MAX_LATENCIES);
   let ok = 0;
   let errors = 0;
   const bodies = new Set<string>();
   const end = performance.now() + ms;
   const one = () =>
     new Promise<void>((resolve) => {
+      const t0 = performance.now();
       const req = request({ host, port, path: PATH, agent }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           if (res.statusCode === 200) {
+            if (ok < MAX_LATENCIES) latencies[ok] = performance.now() - t0;
             ok++;
             if (bodies.size < 4) bodies.add(Buffer.concat(chunks).toString());
           } else errors++;
@@ -59,7 +65,9 @@ async function measure(host: string, port: number, ms: number): Promise<{ rps: n
   );
   const elapsed = performance.now() - t0;
   agent.destroy();
-  return { rps: (ok * 1000) / elapsed, errors, bodies };
+  const kept = latencies.subarray(0, Math.min(ok, MAX_LATENCIES)).sort();
+  const p99 = kept.length > 0 ? kept[Math.min(kept.length - 1, Math.floor(kept.length * 0.99))]! : NaN;
+  return { rps: (ok * 1000) / elapsed, errors, bodies, p99 };
 }
 
 /** CPU time (user + system, ms) of a process, or null when /proc is not readable (not Linux, exited). */
@@ -107,6 +115,8 @@ async function main(): Promise<void> {
     const stackRps: number[] = [];
     const plainRps: number[] = [];
     const ratios: number[] = [];
+    const stackP99: number[] = [];
+    const plainP99: number[] = [];
     let stackErrors = 0;
     const cpu = new Map<string, number>(); // kind → CPU ms over all stack measurements
     let stackRequests = 0;
@@ -124,11 +134,14 @@ async function main(): Promise<void> {
       cpu.set('load generator + supervisor', (cpu.get('load generator + supervisor') ?? 0) + (self.user + self.system) / 1000);
       stackRequests += (r.rps * MEASURE_MS) / 1000;
       stackErrors += r.errors;
+      stackP99.push(r.p99);
       return r.rps;
     };
     const runPlain = async (): Promise<number> => {
       await measure('127.0.0.1', plainPort, WARMUP_MS);
-      return (await measure('127.0.0.1', plainPort, MEASURE_MS)).rps;
+      const r = await measure('127.0.0.1', plainPort, MEASURE_MS);
+      plainP99.push(r.p99);
+      return r.rps;
     };
     for (let round = 0; round < ROUNDS; round++) {
       let st: number;
@@ -147,9 +160,9 @@ async function main(): Promise<void> {
     const ratio = median(ratios);
     const caseName = `REST GET ${PATH} via 2 VIPA hops (${handoff ? 'handoff' : 'proxy'} data plane, ${runtime} bins)`;
     console.log(`\n${ROUNDS} interleaved rounds × ${MEASURE_MS} ms, ${CONCURRENCY} keep-alive connections, one load generator (node:http Agent) for both`);
-    console.log('\n| case | req/s (median) | errors | baseline (plain node:http) req/s (median) | ratio (median of rounds) | per-round ratios | goal |');
-    console.log('|---|---|---|---|---|---|---|');
-    console.log(`| ${caseName} | ${median(stackRps).toFixed(0)} | ${stackErrors} | ${median(plainRps).toFixed(0)} | ${ratio.toFixed(3)}x | ${ratios.map((x) => x.toFixed(2)).join(' ')} | 0.5x |`);
+    console.log('\n| case | req/s (median) | p99 ms (median) | errors | baseline (plain node:http) req/s / p99 ms (medians) | ratio (median of rounds) | per-round ratios | goal |');
+    console.log('|---|---|---|---|---|---|---|---|');
+    console.log(`| ${caseName} | ${median(stackRps).toFixed(0)} | ${median(stackP99).toFixed(2)} | ${stackErrors} | ${median(plainRps).toFixed(0)} / ${median(plainP99).toFixed(2)} | ${ratio.toFixed(3)}x | ${ratios.map((x) => x.toFixed(2)).join(' ')} | 0.5x |`);
     if (stackRequests > 0 && cpu.size > 0) {
       console.log('\nCPU µs per request while the stack is measured (all rounds; per box kind, summed over its boxes)');
       console.log('| ' + [...kinds, 'load generator + supervisor'].join(' | ') + ' | total |');
@@ -161,6 +174,10 @@ async function main(): Promise<void> {
     console.log(
       '@@bench ' +
         JSON.stringify({ suite: 'stack', case: caseName, value: Math.round(median(stackRps)), unit: 'req/s', baseline: 'plain node:http server, same client', baselineValue: Math.round(median(plainRps)), ratio: Number(ratio.toFixed(4)), goal: 0.5 }),
+    );
+    console.log(
+      '@@bench ' +
+        JSON.stringify({ suite: 'stack', case: `${caseName} p99`, value: Number(median(stackP99).toFixed(3)), unit: 'ms', baseline: 'plain node:http server, same client', baselineValue: Number(median(plainP99).toFixed(3)), ratio: Number((median(plainP99) / median(stackP99)).toFixed(4)) }),
     );
   } finally {
     await sup.stop();
