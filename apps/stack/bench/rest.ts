@@ -81,6 +81,18 @@ function cpuMs(pid: number): number | null {
   }
 }
 
+/** Read and write syscalls so far of a process (`/proc/PID/io`), or null when not readable. */
+function ioCalls(pid: number): { r: number; w: number } | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/io`, 'utf8');
+    const r = /syscr: (\d+)/.exec(f);
+    const w = /syscw: (\d+)/.exec(f);
+    return r && w ? { r: Number(r[1]), w: Number(w[1]) } : null;
+  } catch {
+    return null;
+  }
+}
+
 const median = (xs: readonly number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -119,10 +131,12 @@ async function main(): Promise<void> {
     const plainP99: number[] = [];
     let stackErrors = 0;
     const cpu = new Map<string, number>(); // kind → CPU ms over all stack measurements
+    const calls = new Map<string, { r: number; w: number }>(); // kind → read/write syscalls over all stack measurements
     let stackRequests = 0;
     const runStack = async (): Promise<number> => {
       await measure(t.vipa, restPort, WARMUP_MS);
       const before = boxes.map((b) => cpuMs(b.pid!));
+      const ioBefore = boxes.map((b) => ioCalls(b.pid!));
       const self0 = process.cpuUsage();
       const r = await measure(t.vipa, restPort, MEASURE_MS);
       const self = process.cpuUsage(self0);
@@ -130,6 +144,12 @@ async function main(): Promise<void> {
         const a0 = before[i];
         const a1 = cpuMs(b.pid!);
         if (a0 !== null && a0 !== undefined && a1 !== null) cpu.set(b.kind, (cpu.get(b.kind) ?? 0) + a1 - a0);
+        const i0 = ioBefore[i];
+        const i1 = ioCalls(b.pid!);
+        if (i0 && i1) {
+          const c = calls.get(b.kind) ?? { r: 0, w: 0 };
+          calls.set(b.kind, { r: c.r + i1.r - i0.r, w: c.w + i1.w - i0.w });
+        }
       });
       cpu.set('load generator + supervisor', (cpu.get('load generator + supervisor') ?? 0) + (self.user + self.system) / 1000);
       stackRequests += (r.rps * MEASURE_MS) / 1000;
@@ -169,6 +189,12 @@ async function main(): Promise<void> {
       console.log('|' + ' --- |'.repeat(kinds.length + 2));
       const per = [...kinds, 'load generator + supervisor'].map((k) => ((cpu.get(k) ?? 0) * 1000) / stackRequests);
       console.log('| ' + per.map((x) => x.toFixed(0)).join(' | ') + ` | ${per.reduce((x, y) => x + y, 0).toFixed(0)} |`);
+      if (calls.size > 0) {
+        console.log('\nread / write syscalls per request (per box kind, summed over its boxes; /proc/PID/io)');
+        console.log('| ' + kinds.join(' | ') + ' |');
+        console.log('|' + ' --- |'.repeat(kinds.length));
+        console.log('| ' + kinds.map((k) => { const c = calls.get(k); return c ? `${(c.r / stackRequests).toFixed(2)} / ${(c.w / stackRequests).toFixed(2)}` : 'n/a'; }).join(' | ') + ' |');
+      }
     }
     console.log(`answer: ${body}`);
     console.log(
