@@ -7,8 +7,9 @@
  * of the per-round ratios, the rates are medians. While the stack is measured, each box's CPU time is
  * read from /proc (Linux), reported as µs per request per box kind (the load generator's own process
  * included), which varies far less than throughput on a shared machine.
- * Prints a table and two `@@bench` lines (req/s, and p99 latency with plain ÷ stack as its ratio). The data plane is handoff when every target's bin accepts
- * handed-off sockets, else proxy (the row says which).
+ * One series per connection count (`BENCH_CONNECTIONS`, default 16 and 64); each prints a table and
+ * two `@@bench` lines (req/s, and p99 latency with plain ÷ stack as its ratio). The data plane is
+ * handoff when every target's bin accepts handed-off sockets, else proxy (the row says which).
  */
 import { createServer, request, Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,14 +22,19 @@ import { DEFAULT_TOPOLOGY, parseTopology } from '../src/topology.js';
 const WARMUP_MS = 1000;
 const MEASURE_MS = Number(process.env.BENCH_MS ?? 4000);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
-const CONCURRENCY = 16;
+/**
+ * Keep-alive connections of the load generator, one measurement series each (`BENCH_CONNECTIONS`,
+ * default "16,64"). The stack spreads them over three z/OS Connect servers, so 16 leaves each about
+ * five: the low-concurrency case, where every box wakes up for nearly every request.
+ */
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '16,64').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const PATH = '/phonebook/LAST1';
 
 /** Latencies kept per measurement (a bounded sample: the first this many successful requests). */
 const MAX_LATENCIES = 1 << 20;
 
-async function measure(host: string, port: number, ms: number): Promise<{ rps: number; errors: number; bodies: Set<string>; p99: number }> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+async function measure(host: string, port: number, ms: number, connections: number): Promise<{ rps: number; errors: number; bodies: Set<string>; p99: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
   const latencies = new Float64Array(MAX_LATENCIES);
   let ok = 0;
   let errors = 0;
@@ -59,7 +65,7 @@ async function measure(host: string, port: number, ms: number): Promise<{ rps: n
     });
   const t0 = performance.now();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: connections }, async () => {
       while (performance.now() < end) await one();
     }),
   );
@@ -117,94 +123,101 @@ async function main(): Promise<void> {
     await sup.start();
     const restPort = t.distributes.find((d) => d.targets === 'zosconnect')!.port;
     // The stack's answer becomes the plain server's constant body.
-    const first = await measure(t.vipa, restPort, WARMUP_MS);
+    const first = await measure(t.vipa, restPort, WARMUP_MS, CONNECTIONS[0] ?? 16);
     body = [...first.bodies][0] ?? body;
     await new Promise<void>((r) => plain.listen({ host: '127.0.0.1', port: 0 }, () => r()));
     const a = plain.address();
     const plainPort = a && typeof a === 'object' ? a.port : 0;
     const boxes = sup.snapshot(0).boxes.filter((b) => b.pid !== null);
     const kinds = [...new Set(boxes.map((b) => b.kind))];
-    const stackRps: number[] = [];
-    const plainRps: number[] = [];
-    const ratios: number[] = [];
-    const stackP99: number[] = [];
-    const plainP99: number[] = [];
-    let stackErrors = 0;
-    const cpu = new Map<string, number>(); // kind → CPU ms over all stack measurements
-    const calls = new Map<string, { r: number; w: number }>(); // kind → read/write syscalls over all stack measurements
-    let stackRequests = 0;
-    const runStack = async (): Promise<number> => {
-      await measure(t.vipa, restPort, WARMUP_MS);
-      const before = boxes.map((b) => cpuMs(b.pid!));
-      const ioBefore = boxes.map((b) => ioCalls(b.pid!));
-      const self0 = process.cpuUsage();
-      const r = await measure(t.vipa, restPort, MEASURE_MS);
-      const self = process.cpuUsage(self0);
-      boxes.forEach((b, i) => {
-        const a0 = before[i];
-        const a1 = cpuMs(b.pid!);
-        if (a0 !== null && a0 !== undefined && a1 !== null) cpu.set(b.kind, (cpu.get(b.kind) ?? 0) + a1 - a0);
-        const i0 = ioBefore[i];
-        const i1 = ioCalls(b.pid!);
-        if (i0 && i1) {
-          const c = calls.get(b.kind) ?? { r: 0, w: 0 };
-          calls.set(b.kind, { r: c.r + i1.r - i0.r, w: c.w + i1.w - i0.w });
+    const caseBase = `REST GET ${PATH} via 2 VIPA hops (${handoff ? 'handoff' : 'proxy'} data plane, ${runtime} bins)`;
+    const lines: string[] = [];
+    for (const connections of CONNECTIONS) {
+      const r = await series(connections);
+      // The 16-connection row keeps the case name it has always had, so its history stays comparable.
+      const caseName = connections === 16 ? caseBase : `${caseBase}, ${connections} connections`;
+      console.log(`\n${connections} keep-alive connections: ${ROUNDS} interleaved rounds × ${MEASURE_MS} ms, one load generator (node:http Agent) for both`);
+      console.log('\n| case | req/s (median) | p99 ms (median) | errors | baseline (plain node:http) req/s / p99 ms (medians) | ratio (median of rounds) | per-round ratios | goal |');
+      console.log('|---|---|---|---|---|---|---|---|');
+      console.log(`| ${caseName} | ${r.stackRps.toFixed(0)} | ${r.stackP99.toFixed(2)} | ${r.stackErrors} | ${r.plainRps.toFixed(0)} / ${r.plainP99.toFixed(2)} | ${r.ratio.toFixed(3)}x | ${r.ratios.map((x) => x.toFixed(2)).join(' ')} | 0.5x |`);
+      if (r.stackRequests > 0 && r.cpu.size > 0) {
+        console.log('\nCPU µs per request while the stack is measured (all rounds; per box kind, summed over its boxes)');
+        console.log('| ' + [...kinds, 'load generator + supervisor'].join(' | ') + ' | total |');
+        console.log('|' + ' --- |'.repeat(kinds.length + 2));
+        const per = [...kinds, 'load generator + supervisor'].map((k) => ((r.cpu.get(k) ?? 0) * 1000) / r.stackRequests);
+        console.log('| ' + per.map((x) => x.toFixed(0)).join(' | ') + ` | ${per.reduce((x, y) => x + y, 0).toFixed(0)} |`);
+        if (r.calls.size > 0) {
+          console.log('\nread / write syscalls per request (per box kind, summed over its boxes; /proc/PID/io)');
+          console.log('| ' + kinds.join(' | ') + ' |');
+          console.log('|' + ' --- |'.repeat(kinds.length));
+          console.log('| ' + kinds.map((k) => { const c = r.calls.get(k); return c ? `${(c.r / r.stackRequests).toFixed(2)} / ${(c.w / r.stackRequests).toFixed(2)}` : 'n/a'; }).join(' | ') + ' |');
         }
-      });
-      cpu.set('load generator + supervisor', (cpu.get('load generator + supervisor') ?? 0) + (self.user + self.system) / 1000);
-      stackRequests += (r.rps * MEASURE_MS) / 1000;
-      stackErrors += r.errors;
-      stackP99.push(r.p99);
-      return r.rps;
-    };
-    const runPlain = async (): Promise<number> => {
-      await measure('127.0.0.1', plainPort, WARMUP_MS);
-      const r = await measure('127.0.0.1', plainPort, MEASURE_MS);
-      plainP99.push(r.p99);
-      return r.rps;
-    };
-    for (let round = 0; round < ROUNDS; round++) {
-      let st: number;
-      let pl: number;
-      if (round % 2 === 0) {
-        st = await runStack();
-        pl = await runPlain();
-      } else {
-        pl = await runPlain();
-        st = await runStack();
       }
-      stackRps.push(st);
-      plainRps.push(pl);
-      ratios.push(st / pl);
+      lines.push(
+        '@@bench ' + JSON.stringify({ suite: 'stack', case: caseName, value: Math.round(r.stackRps), unit: 'req/s', baseline: 'plain node:http server, same client', baselineValue: Math.round(r.plainRps), ratio: Number(r.ratio.toFixed(4)), goal: 0.5 }),
+        '@@bench ' + JSON.stringify({ suite: 'stack', case: `${caseName} p99`, value: Number(r.stackP99.toFixed(3)), unit: 'ms', baseline: 'plain node:http server, same client', baselineValue: Number(r.plainP99.toFixed(3)), ratio: Number((r.plainP99 / r.stackP99).toFixed(4)) }),
+      );
     }
-    const ratio = median(ratios);
-    const caseName = `REST GET ${PATH} via 2 VIPA hops (${handoff ? 'handoff' : 'proxy'} data plane, ${runtime} bins)`;
-    console.log(`\n${ROUNDS} interleaved rounds × ${MEASURE_MS} ms, ${CONCURRENCY} keep-alive connections, one load generator (node:http Agent) for both`);
-    console.log('\n| case | req/s (median) | p99 ms (median) | errors | baseline (plain node:http) req/s / p99 ms (medians) | ratio (median of rounds) | per-round ratios | goal |');
-    console.log('|---|---|---|---|---|---|---|---|');
-    console.log(`| ${caseName} | ${median(stackRps).toFixed(0)} | ${median(stackP99).toFixed(2)} | ${stackErrors} | ${median(plainRps).toFixed(0)} / ${median(plainP99).toFixed(2)} | ${ratio.toFixed(3)}x | ${ratios.map((x) => x.toFixed(2)).join(' ')} | 0.5x |`);
-    if (stackRequests > 0 && cpu.size > 0) {
-      console.log('\nCPU µs per request while the stack is measured (all rounds; per box kind, summed over its boxes)');
-      console.log('| ' + [...kinds, 'load generator + supervisor'].join(' | ') + ' | total |');
-      console.log('|' + ' --- |'.repeat(kinds.length + 2));
-      const per = [...kinds, 'load generator + supervisor'].map((k) => ((cpu.get(k) ?? 0) * 1000) / stackRequests);
-      console.log('| ' + per.map((x) => x.toFixed(0)).join(' | ') + ` | ${per.reduce((x, y) => x + y, 0).toFixed(0)} |`);
-      if (calls.size > 0) {
-        console.log('\nread / write syscalls per request (per box kind, summed over its boxes; /proc/PID/io)');
-        console.log('| ' + kinds.join(' | ') + ' |');
-        console.log('|' + ' --- |'.repeat(kinds.length));
-        console.log('| ' + kinds.map((k) => { const c = calls.get(k); return c ? `${(c.r / stackRequests).toFixed(2)} / ${(c.w / stackRequests).toFixed(2)}` : 'n/a'; }).join(' | ') + ' |');
+    console.log(`\nanswer: ${body}`);
+    for (const l of lines) console.log(l);
+
+    /** One series at `connections`: ROUNDS interleaved rounds of stack and plain. */
+    async function series(connections: number) {
+      const stackRps: number[] = [];
+      const plainRps: number[] = [];
+      const ratios: number[] = [];
+      const stackP99: number[] = [];
+      const plainP99: number[] = [];
+      let stackErrors = 0;
+      const cpu = new Map<string, number>(); // kind → CPU ms over all stack measurements
+      const calls = new Map<string, { r: number; w: number }>(); // kind → read/write syscalls over all stack measurements
+      let stackRequests = 0;
+      const runStack = async (): Promise<number> => {
+        await measure(t.vipa, restPort, WARMUP_MS, connections);
+        const before = boxes.map((b) => cpuMs(b.pid!));
+        const ioBefore = boxes.map((b) => ioCalls(b.pid!));
+        const self0 = process.cpuUsage();
+        const r = await measure(t.vipa, restPort, MEASURE_MS, connections);
+        const self = process.cpuUsage(self0);
+        boxes.forEach((b, i) => {
+          const a0 = before[i];
+          const a1 = cpuMs(b.pid!);
+          if (a0 !== null && a0 !== undefined && a1 !== null) cpu.set(b.kind, (cpu.get(b.kind) ?? 0) + a1 - a0);
+          const i0 = ioBefore[i];
+          const i1 = ioCalls(b.pid!);
+          if (i0 && i1) {
+            const c = calls.get(b.kind) ?? { r: 0, w: 0 };
+            calls.set(b.kind, { r: c.r + i1.r - i0.r, w: c.w + i1.w - i0.w });
+          }
+        });
+        cpu.set('load generator + supervisor', (cpu.get('load generator + supervisor') ?? 0) + (self.user + self.system) / 1000);
+        stackRequests += (r.rps * MEASURE_MS) / 1000;
+        stackErrors += r.errors;
+        stackP99.push(r.p99);
+        return r.rps;
+      };
+      const runPlain = async (): Promise<number> => {
+        await measure('127.0.0.1', plainPort, WARMUP_MS, connections);
+        const r = await measure('127.0.0.1', plainPort, MEASURE_MS, connections);
+        plainP99.push(r.p99);
+        return r.rps;
+      };
+      for (let round = 0; round < ROUNDS; round++) {
+        let st: number;
+        let pl: number;
+        if (round % 2 === 0) {
+          st = await runStack();
+          pl = await runPlain();
+        } else {
+          pl = await runPlain();
+          st = await runStack();
+        }
+        stackRps.push(st);
+        plainRps.push(pl);
+        ratios.push(st / pl);
       }
+      return { stackRps: median(stackRps), plainRps: median(plainRps), stackP99: median(stackP99), plainP99: median(plainP99), ratio: median(ratios), ratios, stackErrors, cpu, calls, stackRequests };
     }
-    console.log(`answer: ${body}`);
-    console.log(
-      '@@bench ' +
-        JSON.stringify({ suite: 'stack', case: caseName, value: Math.round(median(stackRps)), unit: 'req/s', baseline: 'plain node:http server, same client', baselineValue: Math.round(median(plainRps)), ratio: Number(ratio.toFixed(4)), goal: 0.5 }),
-    );
-    console.log(
-      '@@bench ' +
-        JSON.stringify({ suite: 'stack', case: `${caseName} p99`, value: Number(median(stackP99).toFixed(3)), unit: 'ms', baseline: 'plain node:http server, same client', baselineValue: Number(median(plainP99).toFixed(3)), ratio: Number((median(plainP99) / median(stackP99)).toFixed(4)) }),
-    );
   } finally {
     await sup.stop();
     await new Promise<void>((r) => plain.close(() => r()));
