@@ -7,4 +7,7 @@ export default defineConfig({
   sourcemap: true,
   clean: true,
   target: 'node20',
+  // The CJS build gets `import.meta.url` from `__filename` (src/dataplane/native.ts finds the
+  // package root, and so the native addon, from its own location).
+  shims: true,
 });

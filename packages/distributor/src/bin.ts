@@ -18,6 +18,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { Distributor, type DistributorEvents } from './distributor.js';
+import { loadNativeSplice } from './dataplane/native.js';
 import { ConfigError, DistributorError } from './errors.js';
 
 const USAGE = 'usage: imsplex-distributor --config FILE [--admin host:port] [--role primary|backup] [--stack NAME] [--xcf ADDR] [--rank N] [--data-plane proxy|handoff] [--log-level LEVEL] [--probe-events]';
@@ -114,8 +115,10 @@ process.on('disconnect', () => undefined);
 
 d.start().then(
   () => {
-    logger.info({ stack: d.options.stackName, xcf: d.options.xcf, dataPlane: d.options.dataPlane, admin: d.adminAddress, heartbeat: d.heartbeatPort }, 'distributor started');
-    if (typeof process.send === 'function' && process.connected) process.send({ type: 'imsplex:event', event: 'started', data: { xcf: d.options.xcf, admin: d.adminAddress, heartbeat: d.heartbeatPort } });
+    // splice: the proxy data plane's implementation (native C I/O thread, or the JS direct/stream paths).
+    const native = d.spliceMode !== null && d.spliceMode !== 'native' ? { nativeUnavailable: loadNativeSplice().reason } : {};
+    logger.info({ stack: d.options.stackName, xcf: d.options.xcf, dataPlane: d.options.dataPlane, splice: d.spliceMode, ...native, admin: d.adminAddress, heartbeat: d.heartbeatPort }, 'distributor started');
+    if (typeof process.send === 'function' && process.connected) process.send({ type: 'imsplex:event', event: 'started', data: { xcf: d.options.xcf, admin: d.adminAddress, heartbeat: d.heartbeatPort, splice: d.spliceMode } });
   },
   (e: Error) => {
     logger.error({ err: e }, 'start failed');

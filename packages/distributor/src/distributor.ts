@@ -13,7 +13,8 @@ import { startAdmin, type AdminServer } from './admin.js';
 import { executeCommand, type CommandHost, type CommandResult, type TargetSelector } from './commands.js';
 import { resolveOptions, type DistributorOptions, type ResolvedOptions } from './config/options.js';
 import type { Moveable, ProfileConfig } from './config/types.js';
-import { connectTarget, splice } from './dataplane/proxy.js';
+import { connectTarget, preferredSpliceMode, splice, SPLICE_MODES, type SpliceMode } from './dataplane/proxy.js';
+import { loadNativeSplice } from './dataplane/native.js';
 import { parentProcessSink, type HandoffReport, type HandoffSink } from './dataplane/handoff.js';
 import type { AffinityEntry, DisplaySource, VcrtEntry, VdptEntry, VipaDynEntry } from './displays.js';
 import { prefixLength } from './config/profile.js';
@@ -36,11 +37,17 @@ import {
 } from './table.js';
 
 /**
- * `IMSPLEX_SPLICE=stream` forces the proxy data plane's stream path (`'data'` → `write()`) instead
- * of the direct read path: an escape hatch should a Node release change what the direct path uses,
- * and the A side of the benchmark's A/B.
+ * `IMSPLEX_SPLICE=native|direct|stream` picks the proxy data plane's implementation (default: native
+ * where the addon is built, else direct; see `splice`): an escape hatch should the addon or a Node
+ * release misbehave, and the A side of the benchmark's A/B. Forcing native where it is not
+ * available falls back to direct with one warning. Any other value is ignored (with a warning).
  */
-const SPLICE_OPTIONS = { direct: process.env.IMSPLEX_SPLICE !== 'stream' } as const;
+const SPLICE_ENV = process.env.IMSPLEX_SPLICE;
+const SPLICE_FORCED: SpliceMode | null = SPLICE_MODES.includes(SPLICE_ENV as SpliceMode) ? (SPLICE_ENV as SpliceMode) : null;
+/** The splice mode of every proxied connection of this process. */
+const SPLICE_MODE: SpliceMode = SPLICE_FORCED ?? 'native';
+/** The IMSPLEX_SPLICE warning is logged once per process. */
+let spliceWarned = false;
 
 /** Most timed affinities kept per port (beyond this no new affinity is recorded). */
 export const MAX_AFFINITIES_PER_PORT = 100_000;
@@ -68,6 +75,10 @@ export interface DistributorStats {
   readonly stack: { readonly name: string; readonly xcf: string; readonly tcpipName: string };
   readonly state: string;
   readonly dataPlane: 'proxy' | 'handoff';
+  /** Proxy data plane: the splice implementation new connections get (null with handoff). */
+  readonly splice: SpliceMode | null;
+  /** Proxied connections per splice implementation actually used, since start. */
+  readonly spliced: Readonly<Record<SpliceMode, number>>;
   readonly now: number;
   readonly probeRound: number;
   readonly vipas: readonly VipaDynEntry[];
@@ -107,9 +118,8 @@ interface ConnRecord {
   readonly srcPort: number;
   readonly xcf: string;
   readonly since: number;
-  /** Proxy mode: the client socket (to destroy on destroy()). Handoff: null. */
-  readonly client: Socket | null;
-  upstream: Socket | null;
+  /** Proxy mode: aborting closes the spliced pair (whichever implementation). Handoff: null. */
+  readonly splice: AbortController | null;
 }
 
 type AnyListener = Parameters<EventEmitter['on']>[1];
@@ -147,6 +157,7 @@ export class Distributor extends EventEmitter {
   #nextId = 1;
   #leftGroup = false;
   readonly #counters = { routed: 0, rejected: 0, closed: 0, abnormal: 0, handoffFailed: 0, connectFailed: 0, takeovers: 0, releases: 0 };
+  readonly #spliced: Record<SpliceMode, number> = { native: 0, direct: 0, stream: 0 };
   readonly #owner: string;
 
   constructor(options: DistributorOptions) {
@@ -195,6 +206,14 @@ export class Distributor extends EventEmitter {
     return this.#state;
   }
 
+  /**
+   * The proxy data plane's splice implementation for new connections: `'native'` (the C I/O
+   * thread), `'direct'` or `'stream'` (see `splice`); null with the handoff data plane.
+   */
+  get spliceMode(): SpliceMode | null {
+    return this.options.dataPlane === 'proxy' ? preferredSpliceMode(SPLICE_MODE) : null;
+  }
+
   /** Port the heartbeat listens on (null when not listening). */
   get heartbeatPort(): number | null {
     return this.#heartbeat?.port ?? null;
@@ -223,6 +242,10 @@ export class Distributor extends EventEmitter {
       }
       this.#sink = o.handoffSink ?? parentProcessSink();
       this.#unsubscribeReports = this.#sink.onReport((r) => this.#onHandoffReport(r));
+    } else if (!spliceWarned && ((SPLICE_ENV !== undefined && SPLICE_FORCED === null) || (SPLICE_FORCED === 'native' && loadNativeSplice().addon === null))) {
+      spliceWarned = true;
+      if (SPLICE_FORCED === null) this.#warn('SD_WARN_SPLICE', `IMSPLEX_SPLICE=${SPLICE_ENV} ignored: use native, direct or stream`);
+      else this.#warn('SD_WARN_SPLICE', `IMSPLEX_SPLICE=native: the native data plane is not available (${loadNativeSplice().reason}); using direct`);
     }
     await this.#runProbeRound();
     this.#tsrTimer = setInterval(() => this.#tsrTick(), emu.tsrIntervalMs);
@@ -272,7 +295,7 @@ export class Distributor extends EventEmitter {
       if (this.#conns.size > 0 && this.options.dataPlane === 'proxy') {
         await new Promise<void>((resolve) => {
           const check = (): void => {
-            if ([...this.#conns.values()].every((c) => c.client === null)) done();
+            if ([...this.#conns.values()].every((c) => c.splice === null)) done();
           };
           const done = (): void => {
             clearTimeout(timer);
@@ -310,10 +333,8 @@ export class Distributor extends EventEmitter {
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
     if (this.#tsrTimer) clearInterval(this.#tsrTimer);
     this.#unsubscribeReports?.();
-    for (const c of this.#conns.values()) {
-      c.client?.destroy();
-      c.upstream?.destroy();
-    }
+    // Closes every proxied pair (JS sockets or native fds); their completions follow as usual.
+    for (const c of this.#conns.values()) c.splice?.abort();
     await this.#heartbeat?.close();
     await this.#admin?.close();
   }
@@ -390,6 +411,12 @@ export class Distributor extends EventEmitter {
       for (const port of ports) {
         const server = createServer({ pauseOnConnect: true, allowHalfOpen: true, noDelay: true }, (s) => this.#onConnection(v.dvipa, port, s));
         server.maxConnections = this.options.config.emulator.maxConnections;
+        // Node drops a connection beyond maxConnections before any handler runs: report it as the
+        // same 'limit' rejection #onConnection makes (the bound it keeps for native pairs).
+        server.on('drop', (x?: { remoteAddress?: string }) => {
+          this.#counters.rejected++;
+          this.emit('connection:rejected', { dvipa: v.dvipa, port, client: normalizeIp(x?.remoteAddress), reason: 'limit' });
+        });
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           server.listen({ host: v.dvipa, port, exclusive: true, backlog: 511 }, () => {
@@ -452,6 +479,12 @@ export class Distributor extends EventEmitter {
       this.#reject(socket, dvipa, port, client, 'stopping');
       return;
     }
+    // The listener's maxConnections counts only sockets Node still holds; natively spliced pairs
+    // left Node, so the bound is also kept here.
+    if (this.options.dataPlane === 'proxy' && this.#conns.size >= this.options.config.emulator.maxConnections) {
+      this.#reject(socket, dvipa, port, client, 'limit');
+      return;
+    }
     void this.#route(dvipa, port, socket, client, clientPort, 0);
   }
 
@@ -482,7 +515,7 @@ export class Distributor extends EventEmitter {
     const id = this.#nextId++;
     const now = this.options.clock.now();
     if (this.options.dataPlane === 'handoff') {
-      const rec: ConnRecord = { id, dvipa, port, srcIp: client, srcPort: clientPort, xcf, since: now, client: null, upstream: null };
+      const rec: ConnRecord = { id, dvipa, port, srcIp: client, srcPort: clientPort, xcf, since: now, splice: null };
       try {
         await this.#sink!.deliver({ type: 'imsplex:handoff', id, owner: this.#owner, dvipa, port, xcf, clientAddress: client, clientPort }, socket);
       } catch (e) {
@@ -508,14 +541,14 @@ export class Distributor extends EventEmitter {
       return this.#route(dvipa, port, socket, client, clientPort, attempt + 1);
     }
     this.#sample(key, xcf, { attempts: 1, connected: 1, latencyMsSum: latencyMs });
-    const rec: ConnRecord = { id, dvipa, port, srcIp: client, srcPort: clientPort, xcf, since: now, client: socket, upstream };
+    const rec: ConnRecord = { id, dvipa, port, srcIp: client, srcPort: clientPort, xcf, since: now, splice: new AbortController() };
     if (socket.destroyed || this.#state === 'destroyed') {
       upstream.destroy();
       this.#undoPick(key, xcf);
       return;
     }
     this.#admit(rec, table, result.reason as PickReason);
-    splice(socket, upstream, (r) => this.#closed(rec, r.abnormal), SPLICE_OPTIONS);
+    this.#spliced[splice(socket, upstream, (r) => this.#closed(rec, r.abnormal), { mode: SPLICE_MODE, signal: rec.splice!.signal })]++;
   }
 
   #admit(rec: ConnRecord, table: PortTable, reason: PickReason): void {
@@ -839,6 +872,8 @@ export class Distributor extends EventEmitter {
       stack: { name: this.options.stackName, xcf: this.options.xcf, tcpipName: this.options.config.emulator.tcpipName },
       state: this.#state,
       dataPlane: this.options.dataPlane,
+      splice: this.spliceMode,
+      spliced: { ...this.#spliced },
       now: src.now,
       probeRound: this.#probeRound,
       vipas: src.vipadyn,
@@ -853,15 +888,30 @@ export class Distributor extends EventEmitter {
 
   /**
    * What the admin `GET /health` answers (polled every half second by a supervisor): lifecycle
-   * state, each DVIPA's status, and how many VDPT entries are ready — without building the
-   * connection and affinity tables that {@link stats} lists.
+   * state, the data plane (and the proxy's splice implementation), each DVIPA's status, and how
+   * many VDPT entries are ready — without building the connection and affinity tables that
+   * {@link stats} lists.
    */
-  healthSummary(): { status: string; stack: DistributorStats['stack']; vipas: { dvipa: string; status: VipaDynEntry['status']; owns: boolean }[]; readyTargets: number } {
+  healthSummary(): {
+    status: string;
+    stack: DistributorStats['stack'];
+    dataPlane: DistributorStats['dataPlane'];
+    splice: DistributorStats['splice'];
+    vipas: { dvipa: string; status: VipaDynEntry['status']; owns: boolean }[];
+    readyTargets: number;
+  } {
     let readyTargets = 0;
     // A quiesced listener no longer counts as ready (as in the VDPT).
     for (const t of this.#tables.values()) for (const x of t.targets) if (!x.quiesced && x.rdy > 0) readyTargets++;
     const vipas = [...this.#vipas.values()].map((v) => ({ dvipa: v.dvipa, status: this.#vipaStatus(v, this.#activeConnsFor(v.dvipa)), owns: v.owns }));
-    return { status: this.#state, stack: { name: this.options.stackName, xcf: this.options.xcf, tcpipName: this.options.config.emulator.tcpipName }, vipas, readyTargets };
+    return {
+      status: this.#state,
+      stack: { name: this.options.stackName, xcf: this.options.xcf, tcpipName: this.options.config.emulator.tcpipName },
+      dataPlane: this.options.dataPlane,
+      splice: this.spliceMode,
+      vipas,
+      readyTargets,
+    };
   }
 
   #vipaStatus(v: VipaState, active: number): VipaDynEntry['status'] {

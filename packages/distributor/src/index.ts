@@ -70,7 +70,10 @@ export {
 export { decideOwnership, isEligible, Heartbeat, DEFINE_PRIORITY, type OwnershipSelf, type PeerView, type OwnershipAction, type HeartbeatOptions } from './backup.js';
 
 // Data planes.
-export { splice, connectTarget, SPLICE_READ_BUFFER, type SpliceResult, type SpliceOptions, type SpliceMode } from './dataplane/proxy.js';
+// Proxy: `splice` joins two sockets through the native C I/O thread (Linux, where built), Node's
+// direct read path, or streams; `loadNativeSplice` tells whether the addon is available and why not.
+export { splice, connectTarget, preferredSpliceMode, SPLICE_MODES, SPLICE_READ_BUFFER, type SpliceResult, type SpliceOptions, type SpliceMode } from './dataplane/proxy.js';
+export { loadNativeSplice, nativeSplicePath, type NativeSplice, type NativeSpliceLoad, type NativeSpliceStats } from './dataplane/native.js';
 export {
   acceptHandoffs,
   parentProcessSink,

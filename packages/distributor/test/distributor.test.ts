@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Distributor, type DistributorEvents } from '../src/distributor.js';
 import { splice } from '../src/dataplane/proxy.js';
 import { echoServer, freePort, randomNet } from './helpers.js';
+import { NATIVE_EXPECTED } from './native-build.js';
 
 type Echo = Awaited<ReturnType<typeof echoServer>>;
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -111,7 +112,62 @@ describe('Distributor (proxy data plane, in process)', () => {
       [e.sys1, 1, 0],
       [e.sys2, 1, 1],
     ]);
+    // The default splice is the native data plane on Linux (the global setup builds it);
+    // IMSPLEX_SPLICE=direct|stream runs this suite on a JS path instead.
+    const forced = process.env.IMSPLEX_SPLICE;
+    const mode = forced === 'direct' || forced === 'stream' ? forced : NATIVE_EXPECTED ? 'native' : 'direct';
+    expect(d.stats()).toMatchObject({ dataPlane: 'proxy', splice: mode, spliced: { [mode]: 2 } });
     c2.socket.destroy();
+  });
+
+  it('destroy() closes spliced connections (native pairs included); each still ends with connection:closed', async () => {
+    const e = await env();
+    const d = await started(profile(e, 'DISTMETHOD ROUNDROBIN'));
+    const conns = [await who(e), await who(e)];
+    expect(await echoOnce(conns[0]!.socket, 'x')).toBe('x');
+    const closedEvents: DistributorEvents['connection:closed'][] = [];
+    const bothClosed = new Promise<void>((r) =>
+      d.on('connection:closed', (c) => {
+        closedEvents.push(c);
+        if (closedEvents.length === 2) r();
+      }),
+    );
+    const clientsClosed = Promise.all(conns.map((c) => new Promise((r) => c.socket.once('close', r))));
+    for (const c of conns) c.socket.on('error', () => undefined);
+    await d.destroy();
+    await clientsClosed;
+    await bothClosed;
+    expect(closedEvents.map((c) => c.abnormal)).toEqual([false, false]);
+    expect(d.stats().vcrt).toEqual([]);
+    expect(d.stats().counters).toMatchObject({ routed: 2, closed: 2, abnormal: 0 });
+  });
+
+  it('close() waits for spliced connections to end, then releases everything', async () => {
+    const e = await env();
+    const d = await started(profile(e, 'DISTMETHOD ROUNDROBIN'));
+    const c = await who(e);
+    let closedDone = false;
+    const closing = d.close().then(() => (closedDone = true));
+    // Still served while close() waits (the VIPA is released, the connection is not).
+    expect(await echoOnce(c.socket, 'draining')).toBe('draining');
+    expect(closedDone).toBe(false);
+    c.socket.end();
+    await closing;
+    expect(d.state).toBe('closed');
+    expect(d.stats().vcrt).toEqual([]);
+  });
+
+  it('MAXCONNECTIONS bounds proxied connections (also those spliced natively, which Node no longer counts)', async () => {
+    const e = await env();
+    const d = await started(profile(e, 'DISTMETHOD ROUNDROBIN', '  MAXCONNECTIONS 2'));
+    const kept = [await who(e), await who(e)];
+    const rejected = once(d, 'connection:rejected');
+    await expect(who(e)).rejects.toThrow();
+    expect(await rejected).toMatchObject({ reason: 'limit' });
+    kept[0]!.socket.end();
+    await once(d, 'connection:closed');
+    expect((await who(e)).name).toMatch(/^[AB]$/);
+    for (const k of kept) k.socket.destroy();
   });
 
   it('passes a half-close through: the client ends, still receives the echo and the end', async () => {
@@ -187,12 +243,18 @@ describe('Distributor (proxy data plane, in process)', () => {
     const d = await started(profile(e, 'DISTMETHOD ROUNDROBIN TIMEDAFFINITY 30'), { clock: { now: () => now } });
     const first = await who(e);
     expect(first.name).toBe('A');
+    // The distributor's view of a close is its connection:closed event; the client may see the
+    // close first (on the native path the completion comes from the I/O thread).
+    let closed = once(d, 'connection:closed');
     expect(await whoAndClose(e)).toBe('A');
-    const closed = once(d, 'connection:closed');
+    await closed;
+    closed = once(d, 'connection:closed');
     first.socket.end();
     await closed;
     now += 29_000;
+    closed = once(d, 'connection:closed');
     expect(await whoAndClose(e)).toBe('A');
+    await closed;
     expect(d.command('NETSTAT VCRT DETAIL').lines.some((l) => l.includes('TimedAffinity: 00030  Count: 00000  TimeLeft: 00030'))).toBe(true);
     now += 30_000;
     expect(await whoAndClose(e)).toBe('B');
@@ -328,7 +390,7 @@ describe('admin endpoint', () => {
     // /health is the projection of stats() it used to be computed from, also with a target quiesced.
     const fromStats = () => {
       const s = d.stats();
-      return { status: s.state, stack: s.stack, vipas: s.vipas.map((v) => ({ dvipa: v.dvipa, status: v.status, owns: v.owns })), readyTargets: s.vdpt.filter((x) => x.rdy > 0).length };
+      return { status: s.state, stack: s.stack, dataPlane: s.dataPlane, splice: s.splice, vipas: s.vipas.map((v) => ({ dvipa: v.dvipa, status: v.status, owns: v.owns })), readyTargets: s.vdpt.filter((x) => x.rdy > 0).length };
     };
     expect(d.healthSummary()).toEqual(fromStats());
     expect((await get(port, host, '/stats')).status).toBe(401);

@@ -14,6 +14,7 @@ vi.setConfig({ testTimeout: 30_000 });
 import { childProcessSink, HandoffRouter } from '../src/dataplane/handoff.js';
 import { Distributor } from '../src/distributor.js';
 import { echoServer, freePort, kill, nextMessage, randomNet, spawnTs } from './helpers.js';
+import { NATIVE_EXPECTED } from './native-build.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'imsplex-distributor-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -103,7 +104,8 @@ describe('VIPABACKUP takeover and takeback (real processes)', () => {
     const primary = bin(['--config', s.file, '--role', 'primary', '--stack', 'SYS1']);
     expect((await nextMessage(primary, isEvent('vipa:acquired'))).data).toEqual({ dvipa: s.vipa, reason: 'start' });
     const backup = bin(['--config', s.file, '--role', 'backup', '--stack', 'SYS2']);
-    await nextMessage(backup, isEvent('started'));
+    // The bin reports the proxy's splice implementation: native where the addon is built (Linux).
+    expect((await nextMessage(backup, isEvent('started'))).data.splice).toBe(NATIVE_EXPECTED && !process.env.IMSPLEX_SPLICE ? 'native' : (process.env.IMSPLEX_SPLICE ?? 'direct'));
     expect(await whoOnce(s.vipa, s.port)).toMatch(/^[AB]$/);
 
     const takeover = nextMessage(backup, isEvent('vipa:acquired'));

@@ -4,16 +4,20 @@
  * half-closes are passed through (allowHalfOpen on both sides), and an error on either side
  * destroys both. TCP_NODELAY is set on both sockets.
  *
- * Two implementations, same bytes and same events:
- * - the direct path (used whenever Node exposes it): each socket reads straight into a buffer of
- *   its own (Node's `onread` mechanism, the one `net.connect({ onread })` documents), and the
- *   bytes go to the other socket in the same call, with no stream machinery and no allocation per
- *   chunk while the other side keeps up;
- * - the stream path (`'data'` → `write()`), the fallback for sockets that do not offer the direct
- *   path (or already started reading).
+ * Three implementations, same bytes, same half-closes, same byte counts and same `onEnd`:
+ * - native (the default where it is built: Linux): both connections are handed to the C I/O
+ *   thread of native/splice.c (an epoll loop doing recv/send, as HAProxy does) and the JS sockets
+ *   are destroyed; Node is not involved per chunk at all;
+ * - direct (the default otherwise): each socket reads straight into a buffer of its own (Node's
+ *   `onread` mechanism, the one `net.connect({ onread })` documents), and the bytes go to the other
+ *   socket in the same call, with no stream machinery and no allocation per chunk while the other
+ *   side keeps up;
+ * - stream (`'data'` → `write()`), the fallback for sockets that offer neither (or already
+ *   started reading).
  */
 import { connect, type Socket } from 'node:net';
 import { DistributorError, DistributorErrorCode } from '../errors.js';
+import { loadNativeSplice } from './native.js';
 
 /** How a spliced connection ended. */
 export interface SpliceResult {
@@ -24,12 +28,25 @@ export interface SpliceResult {
 }
 
 /** Which implementation a {@link splice} uses. */
-export type SpliceMode = 'direct' | 'stream';
+export type SpliceMode = 'native' | 'direct' | 'stream';
+
+/** Every {@link SpliceMode}, in the order {@link splice} tries them. */
+export const SPLICE_MODES: readonly SpliceMode[] = Object.freeze(['native', 'direct', 'stream']);
 
 /** Options of {@link splice}. */
 export interface SpliceOptions {
-  /** Use the direct read path when available (default true); false forces the stream path. */
+  /**
+   * First implementation to try (default `'native'`); when it is not available for these sockets
+   * the next one in the order native → direct → stream is used. `'stream'` always works.
+   */
+  readonly mode?: SpliceMode;
+  /** `false` forces the stream path (the same as `mode: 'stream'`); kept from before `mode`. */
   readonly direct?: boolean;
+  /**
+   * Aborting closes the spliced pair at once (both connections, whichever implementation), as
+   * destroying both sockets does on the JS paths; `onEnd` still follows, once.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -37,6 +54,8 @@ export interface SpliceOptions {
  * [INF] 16 KiB, Node's default socket highWaterMark and HAProxy's default `tune.bufsize` (also one
  * buffer per direction per connection): a 32 KiB IMS message arrives in two reads, and 1 000
  * proxied connections hold 32 MiB of read buffers.
+ * The native path (native/splice.c, same value) reads into one such buffer per I/O thread and
+ * keeps at most this much per direction, only while a peer is slow.
  */
 export const SPLICE_READ_BUFFER = 16 * 1024;
 
@@ -70,15 +89,68 @@ function canReadDirect(s: Socket): boolean {
   return !!h && typeof h.useUserBuffer === 'function' && h.reading !== true && s.readableLength === 0 && !s.destroyed && readSlots(s) !== null;
 }
 
+interface FdHandle {
+  fd?: number;
+  reading?: boolean;
+}
+
+/**
+ * The fd of `s` when it can be handed to the native data plane: a connected TCP socket of ours
+ * that has not started reading (no byte of it was taken from the kernel), has nothing buffered
+ * either way and has not ended; else -1.
+ */
+function handOverFd(s: Socket): number {
+  const h = (s as unknown as { _handle?: FdHandle | null })._handle;
+  if (!h || typeof h.fd !== 'number' || h.fd < 0 || h.reading === true) return -1;
+  if (s.destroyed || s.connecting || s.readableLength !== 0 || s.writableLength !== 0 || s.writableEnded || s.readableEnded) return -1;
+  return h.fd;
+}
+
+/** The native path: hands both fds to the addon and destroys the JS sockets; false when not possible. */
+function spliceNative(client: Socket, upstream: Socket, onEnd: (r: SpliceResult) => void, signal: AbortSignal | undefined): boolean {
+  const { addon } = loadNativeSplice();
+  if (addon === null) return false;
+  const cfd = handOverFd(client);
+  const tfd = handOverFd(upstream);
+  if (cfd < 0 || tfd < 0) return false;
+  let onAbort: (() => void) | null = null;
+  let id: number;
+  try {
+    id = addon.attach(cfd, tfd, (_id, abnormal, bytesFromClient, bytesFromTarget) => {
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      onEnd({ abnormal, bytesFromClient, bytesFromTarget });
+    });
+  } catch {
+    // No fd left, queue full, …: the JS paths still have both sockets intact.
+    return false;
+  }
+  // Closes Node's fds only: the addon's dups keep both connections open (no FIN is sent), and
+  // libuv removes its epoll registration before closing.
+  client.destroy();
+  upstream.destroy();
+  if (signal) {
+    if (signal.aborted) addon.close(id);
+    else {
+      onAbort = () => addon.close(id);
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+  }
+  return true;
+}
+
 /** Shared end-of-splice bookkeeping of one connection. */
 class SpliceState {
   fromClient = 0;
   fromTarget = 0;
   abnormal = false;
   closed = 0;
+  /** Called once both sides closed, before `onEnd` (drops the abort listener). */
+  onClosed: (() => void) | null = null;
   constructor(readonly onEnd: (r: SpliceResult) => void) {}
   closeOne(): void {
-    if (++this.closed === 2) this.onEnd({ abnormal: this.abnormal, bytesFromClient: this.fromClient, bytesFromTarget: this.fromTarget });
+    if (++this.closed !== 2) return;
+    this.onClosed?.();
+    this.onEnd({ abnormal: this.abnormal, bytesFromClient: this.fromClient, bytesFromTarget: this.fromTarget });
   }
 }
 
@@ -177,13 +249,18 @@ function pump(from: Socket, to: Socket, state: SpliceState, fromClient: boolean)
  * Splices `client` and `upstream` until both are closed, then calls `onEnd` once. Both sockets
  * must have been created with `allowHalfOpen: true` for half-close to pass through, and should not
  * have started reading (`pauseOnConnect` on the server, {@link connectTarget} for the target) so
- * the direct read path can be used. Returns the path taken.
+ * the native or direct path can be used. Tries `options.mode` (default native), then the next
+ * implementation in the order native → direct → stream; returns the one taken. On the native path
+ * both sockets are destroyed on return (the connections live on in the addon's I/O thread).
  */
 export function splice(client: Socket, upstream: Socket, onEnd: (r: SpliceResult) => void, options: SpliceOptions = {}): SpliceMode {
+  const first = options.direct === false ? 'stream' : (options.mode ?? 'native');
+  const signal = options.signal;
   client.setNoDelay(true);
   upstream.setNoDelay(true);
+  if (first === 'native' && spliceNative(client, upstream, onEnd, signal)) return 'native';
   const state = new SpliceState(onEnd);
-  const s = options.direct !== false && canReadDirect(client) && canReadDirect(upstream) ? readSlots(client) : null;
+  const s = first !== 'stream' && canReadDirect(client) && canReadDirect(upstream) ? readSlots(client) : null;
   if (s) {
     new DirectPipe(client, upstream, state, true).install(s);
     new DirectPipe(upstream, client, state, false).install(s);
@@ -212,9 +289,32 @@ export function splice(client: Socket, upstream: Socket, onEnd: (r: SpliceResult
     if (!client.destroyed && client.writableEnded === false) client.destroy();
     state.closeOne();
   });
+  if (signal) {
+    const onAbort = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    if (signal.aborted) onAbort();
+    else {
+      signal.addEventListener('abort', onAbort, { once: true });
+      state.onClosed = () => signal.removeEventListener('abort', onAbort);
+    }
+  }
   client.resume();
   upstream.resume();
   return s ? 'direct' : 'stream';
+}
+
+/**
+ * The implementation {@link splice} tries first for `mode` where it is available in this process:
+ * `'native'` when the addon loads (and `mode` is native or unset), else the JS path asked for
+ * (`'direct'` unless `'stream'`). Per connection, a JS path may still fall back further (see
+ * {@link splice}'s return value).
+ */
+export function preferredSpliceMode(mode?: SpliceMode): SpliceMode {
+  if (mode === 'stream') return 'stream';
+  if ((mode === undefined || mode === 'native') && loadNativeSplice().addon !== null) return 'native';
+  return 'direct';
 }
 
 /**
