@@ -22,7 +22,7 @@ import { DistributorError, DistributorErrorCode } from './errors.js';
 import { computeTsr, computeWeights, EMPTY_SAMPLE, type TsrSample } from './health.js';
 import { hotStandbyActive, METHODS } from './methods/index.js';
 import { commitPick, pick, releaseConnection, seededRng, type PickReason } from './pick.js';
-import { probeHttp, probeTcp, type ProbeOutcome } from './prober.js';
+import { HealthProbePool, probeTcp, type ProbeOutcome } from './prober.js';
 import {
   affinityClosed,
   affinityLive,
@@ -153,6 +153,8 @@ export class Distributor extends EventEmitter {
   #probeTimer: NodeJS.Timeout | null = null;
   #tsrTimer: NodeJS.Timeout | null = null;
   #probeRound = 0;
+  /** HTTP health probes over kept-alive connections (one idle connection per health URL). */
+  readonly #healthProbes = new HealthProbePool();
   #tsrInterval = 0;
   #nextId = 1;
   #leftGroup = false;
@@ -331,6 +333,7 @@ export class Distributor extends EventEmitter {
     }
     this.#state = state;
     if (this.#probeTimer) clearTimeout(this.#probeTimer);
+    this.#healthProbes.close();
     if (this.#tsrTimer) clearInterval(this.#tsrTimer);
     this.#unsubscribeReports?.();
     // Closes every proxied pair (JS sockets or native fds); their completions follow as usual.
@@ -672,7 +675,7 @@ export class Distributor extends EventEmitter {
     for (const t of this.#tables.values()) {
       for (const x of t.targets) {
         const pk = x.healthUrl ?? `tcp://${x.host}:${x.port}`;
-        if (!probes.has(pk)) probes.set(pk, x.healthUrl ? probeHttp(x.healthUrl, emu.probeTimeoutMs) : probeTcp(x.host, x.port, emu.probeTimeoutMs, this.options.xcf));
+        if (!probes.has(pk)) probes.set(pk, x.healthUrl ? this.#healthProbes.probe(x.healthUrl, emu.probeTimeoutMs) : probeTcp(x.host, x.port, emu.probeTimeoutMs, this.options.xcf));
       }
     }
     const results = new Map<string, ProbeOutcome>();

@@ -88,7 +88,7 @@ export {
 } from './dataplane/handoff.js';
 
 // Health probes.
-export { probeTcp, probeHttp, parseHealthResponse, MAX_HEALTH_BODY, MAX_HEALTH_HEAD, type ProbeOutcome } from './prober.js';
+export { probeTcp, probeHttp, HealthProbePool, parseHealthResponse, MAX_HEALTH_BODY, MAX_HEALTH_HEAD, type ProbeOutcome } from './prober.js';
 
 // Operator surface.
 export { parseCommand, executeCommand, abbrev, type Command, type CommandHost, type CommandResult, type TargetSelector } from './commands.js';

@@ -4,9 +4,9 @@
  */
 import { createServer as createHttp } from 'node:http';
 import { createServer, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loopbackScope } from './helpers.js';
-import { MAX_HEALTH_BODY, MAX_HEALTH_HEAD, parseHealthResponse, probeHttp, probeTcp } from '../src/prober.js';
+import { HealthProbePool, MAX_HEALTH_BODY, MAX_HEALTH_HEAD, parseHealthResponse, probeHttp, probeTcp } from '../src/prober.js';
 
 const scope = loopbackScope();
 const { servers, sockets, listen } = scope;
@@ -106,7 +106,121 @@ describe('probeHttp', () => {
   });
 });
 
+/** A raw keep-alive health server: answers each request head on a connection with `answer(n)` (n = request number on that connection, from 1); `null` = destroy the connection instead. */
+async function keepAliveServer(answer: (n: number) => string | null) {
+  const requests: string[] = [];
+  let connections = 0;
+  const port = await listen(
+    createServer((s) => {
+      sockets.push(s);
+      connections++;
+      let pending = '';
+      let n = 0;
+      s.on('data', (d: Buffer) => {
+        pending += d.toString('latin1');
+        let i: number;
+        while ((i = pending.indexOf('\r\n\r\n')) >= 0) {
+          requests.push(pending.slice(0, i + 4));
+          pending = pending.slice(i + 4);
+          const a = answer(++n);
+          if (a === null) {
+            s.destroy();
+            return;
+          }
+          s.write(a);
+        }
+      });
+      s.on('error', () => undefined);
+    }),
+  );
+  return { port, requests, connections: () => connections };
+}
+
+const OK_KEEP = `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${OK.length}\r\n\r\n${OK}`;
+
+describe('HealthProbePool', () => {
+  it('reuses one kept-alive connection for consecutive probes of a URL, with Connection: keep-alive', async () => {
+    const srv = await keepAliveServer(() => OK_KEEP);
+    const pool = new HealthProbePool();
+    const url = `http://127.0.0.1:${srv.port}/health`;
+    for (let i = 0; i < 3; i++) expect(await pool.probe(url, 2000)).toMatchObject({ ok: true, report: { health: 87 } });
+    expect(srv.connections()).toBe(1);
+    expect(srv.requests).toEqual(Array(3).fill(`GET /health HTTP/1.1\r\nHost: 127.0.0.1:${srv.port}\r\nAccept: application/json\r\nConnection: keep-alive\r\n\r\n`));
+    expect(pool.idle).toBe(1);
+    pool.close();
+    expect(pool.idle).toBe(0);
+    // Closed: a new connection per probe, none kept.
+    expect(await pool.probe(url, 2000)).toMatchObject({ ok: true });
+    expect(srv.connections()).toBe(2);
+    expect(pool.idle).toBe(0);
+  });
+
+  it('keeps a 503 answer\'s connection too, but not one the target says it closes, nor an HTTP/1.0 or close-delimited one', async () => {
+    const notReady = await keepAliveServer(() => `HTTP/1.1 503 Service Unavailable\r\nContent-Length: ${OK.length}\r\n\r\n${OK}`);
+    const pool = new HealthProbePool();
+    await pool.probe(`http://127.0.0.1:${notReady.port}/health`, 2000);
+    expect(await pool.probe(`http://127.0.0.1:${notReady.port}/health`, 2000)).toMatchObject({ ok: true });
+    expect(notReady.connections()).toBe(1);
+    for (const answer of [`HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: ${OK.length}\r\n\r\n${OK}`, `HTTP/1.0 200 OK\r\nContent-Length: ${OK.length}\r\n\r\n${OK}`]) {
+      const srv = await keepAliveServer(() => answer);
+      const url = `http://127.0.0.1:${srv.port}/health`;
+      expect(await pool.probe(url, 2000)).toMatchObject({ ok: true });
+      expect(await pool.probe(url, 2000)).toMatchObject({ ok: true });
+      expect(srv.connections()).toBe(2);
+    }
+    const closeDelimited = await raw([`HTTP/1.1 200 OK\r\n\r\n${OK}`]);
+    expect(await pool.probe(`http://127.0.0.1:${closeDelimited.port}/health`, 2000)).toMatchObject({ ok: true });
+    expect(pool.idle).toBe(1); // only notReady's
+    pool.close();
+  });
+
+  it('drops a kept connection the target closes, and retries once on a new connection when a reused one dies unanswered', async () => {
+    // The second request on each connection is not answered: the connection is destroyed instead
+    // (what a target's keep-alive timer does when it fires just as the probe is sent).
+    const srv = await keepAliveServer((n) => (n === 1 ? OK_KEEP : null));
+    const pool = new HealthProbePool();
+    const url = `http://127.0.0.1:${srv.port}/health`;
+    expect(await pool.probe(url, 2000)).toMatchObject({ ok: true });
+    expect(await pool.probe(url, 2000)).toMatchObject({ ok: true, report: { health: 87 } });
+    expect(srv.connections()).toBe(2);
+    expect(srv.requests).toHaveLength(3);
+    // The target ends the idle connection: the pool lets it go and the next probe connects anew.
+    for (const s of sockets) s.end();
+    await vi.waitFor(() => expect(pool.idle).toBe(0));
+    expect(await pool.probe(url, 2000)).toMatchObject({ ok: true });
+    expect(srv.connections()).toBe(3);
+    pool.close();
+  });
+
+  it('reports a refused new connection as refused and a failed check without keeping the connection', async () => {
+    const spare = createServer();
+    const port = await listen(spare);
+    await new Promise((r) => spare.close(r));
+    const pool = new HealthProbePool();
+    expect(await pool.probe(`http://127.0.0.1:${port}/health`, 2000)).toEqual({ ok: false, refused: true, error: 'ECONNREFUSED' });
+    const badJson = await keepAliveServer(() => 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{x');
+    expect(await pool.probe(`http://127.0.0.1:${badJson.port}/health`, 2000)).toMatchObject({ ok: false, refused: false });
+    expect(pool.idle).toBe(0);
+    pool.close();
+  });
+});
+
 describe('parseHealthResponse', () => {
+  it('says where a response ends and whether its connection can be reused', () => {
+    const at = (text: string) => {
+      const r = parseHealthResponse(Buffer.from(text), false);
+      return r && 'body' in r ? { end: r.end, reusable: r.reusable } : r;
+    };
+    expect(at('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}')).toEqual({ end: 40, reusable: true });
+    expect(at('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra')).toEqual({ end: 40, reusable: true });
+    expect(at('HTTP/1.1 200 OK\r\nConnection: keep-alive, close\r\nContent-Length: 2\r\n\r\n{}')).toEqual({ end: 71, reusable: false });
+    expect(at('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\n{}')).toEqual({ end: 40, reusable: false });
+    expect(at('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n')).toEqual({ end: 59, reusable: true });
+    // Trailers (or a last chunk whose CRLF has not arrived): the body is complete, the connection is not reused.
+    expect(at('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\nX-T: 1\r\n\r\n')).toMatchObject({ reusable: false });
+    expect(parseHealthResponse(Buffer.from('HTTP/1.1 200 OK\r\n\r\n{}'), true)).toMatchObject({ status: 200, reusable: false });
+  });
+
   it('waits for more bytes, then bounds the head', () => {
     expect(parseHealthResponse(Buffer.from('HTTP/1.1 200 OK\r\nContent-'), false)).toBeNull();
     expect(parseHealthResponse(Buffer.from('HTTP/1.1 200 OK\r\nContent-'), true)).toEqual({ error: 'health response ended before its head' });
