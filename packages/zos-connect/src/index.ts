@@ -31,6 +31,8 @@ export type { XmlElement, XmlAttribute } from './config/xml.js';
 export { parseLocatedJson, JsonSyntaxError } from './config/json.js';
 export { parseDuration } from './config/values.js';
 export { acceptHandoffs } from './handoff.js';
+export { HttpFront, HttpFrontError, HttpFrontErrorCode, installHttpFront, parseHead, httpDate, FRONT_MAX_PIPELINE, FRONT_MAX_HEADER_FIELDS } from './front.js';
+export type { FastRequest, FastSink, FrontHost, FrontHead, HeadLimits, HttpFrontOptions, HttpFrontStats } from './front.js';
 
 /** Package version of @imsplex/zos-connect. */
 export const VERSION = '0.1.0';

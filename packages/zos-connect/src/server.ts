@@ -30,6 +30,7 @@ import { computeHealth, type HealthReport } from './health.js';
 import { ZosConnectMetrics } from './metrics.js';
 import { Registry, type ApiState, type RouteMatch, type ServiceState } from './registry.js';
 import { ADMIN_API_DOC } from './admin-doc.js';
+import { installHttpFront, type FastRequest, type FastSink, type HttpFront } from './front.js';
 
 /** Options of `createZosConnectServer`. */
 export interface ZosConnectServerOptions {
@@ -51,7 +52,10 @@ export interface ZosConnectServerOptions {
   readonly requestLog?: RequestLogMode;
   /** Extra IMS client options per connection profile (tests inject `connector`, `timers`). */
   readonly clientOverrides?: (profile: ConnectionProfile) => Partial<ClientOptions>;
-  /** Timers for asyncRequestTimeout, imsConnectTimeout, conversation expiry and stop (default: the globals). */
+  /**
+   * Timers for asyncRequestTimeout, imsConnectTimeout, conversation expiry, stop, and the HTTP
+   * front's keep-alive and headers timeouts (default: the globals).
+   */
   readonly timers?: Timers;
   /**
    * The clock that goes with `timers` (ms). With it (or with the default timers, whose clock is
@@ -62,9 +66,12 @@ export interface ZosConnectServerOptions {
   /** Server name for logs and metric labels. */
   readonly name?: string;
   /**
-   * Answer API GETs straight from node:http instead of through fastify's request pipeline (default
-   * true). Both give the same status, headers, body, logs and metrics; `false` sends every request
-   * through fastify (tests compare the two).
+   * Answer API GETs on the fast path instead of through fastify's request pipeline (default true):
+   * the HTTP front (`HttpFront`) owns the main listener's connections and answers eligible GETs
+   * itself, handing a connection to node:http (and so to fastify) at the first request it does not
+   * answer; on such connections, API GETs are still answered straight from node:http's 'request'
+   * event. Both give the same bytes, logs and metrics as fastify; `false` sends every request
+   * through node:http and fastify (tests compare the two).
    */
   readonly fastPath?: boolean;
 }
@@ -180,6 +187,8 @@ export class ZosConnectServer {
   private readonly mainIds = new RequestIds();
   /** Static starts of the main app's own fastify routes (admin, docs, explorer): never the fast path. */
   private readonly fastifyPrefixes: string[] = [];
+  /** The HTTP front on the main listener (undefined with `fastPath: false`). */
+  private front: HttpFront | undefined;
 
   constructor(private readonly options: ZosConnectServerOptions) {
     this.config = typeof options.config === 'string' ? loadConfig(options.config) : options.config;
@@ -223,6 +232,11 @@ export class ZosConnectServer {
   /** Where the server listens (after `start`). */
   get address(): ListeningInfo | undefined {
     return this.listening;
+  }
+
+  /** The HTTP front of the main listener (undefined with `fastPath: false`). */
+  get httpFront(): HttpFront | undefined {
+    return this.front;
   }
 
   // ------------------------------------------------------------------------------------------------
@@ -357,7 +371,10 @@ export class ZosConnectServer {
     return app;
   }
 
-  /** Put `serveFast` in front of fastify's request handler on the main server. */
+  /**
+   * Put `serveFast` in front of fastify's request handler on the main server, and the HTTP front in
+   * place of node's connection handling (it answers what it can and hands the rest to node:http).
+   */
   private installFastPath(app: FastifyInstance): void {
     const server = app.server;
     const handlers = server.listeners('request') as ((req: IncomingMessage, res: ServerResponse) => void)[];
@@ -365,8 +382,9 @@ export class ZosConnectServer {
     const fastify = handlers[0]!;
     server.removeListener('request', fastify);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      if (!this.serveFast(req, res)) fastify.call(server, req, res);
+      if (!this.serveFast(req, new NodeSink(res))) fastify.call(server, req, res);
     });
+    this.front = installHttpFront(server, { serveFast: (req, out) => this.serveFast(req, out) }, { timers: this.timers, clock: this.clock });
   }
 
   private buildAdminApp(): FastifyInstance {
@@ -646,12 +664,13 @@ export class ZosConnectServer {
 
   /**
    * The API fast path: a GET of a started API operation while the server runs is answered straight
-   * from node:http, with exactly what the fastify route would send (status, headers, JSON body, error
-   * bodies, logs, metrics, request IDs). Everything else returns false and goes to fastify: other
-   * methods (bodies), percent-encoded paths, query strings the operation reads, `api-docs`, the
-   * admin/health/metrics/explorer routes, a paused or stopping server, stopped APIs and services.
+   * from the HTTP front or node:http, with exactly what the fastify route would send (status,
+   * headers, JSON body, error bodies, logs, metrics, request IDs). Everything else returns false and
+   * goes to node:http / fastify: other methods (bodies), percent-encoded paths, query strings the
+   * operation reads, `api-docs`, the admin/health/metrics/explorer routes, a paused or stopping
+   * server, stopped APIs and services. `out` gets the answer in one `respond` call.
    */
-  private serveFast(req: IncomingMessage, res: ServerResponse): boolean {
+  private serveFast(req: FastRequest, out: FastSink): boolean {
     if (req.method !== 'GET' || this.stateValue !== 'running') return false;
     const url = req.url ?? '';
     if (url.indexOf('%') >= 0) return false;
@@ -667,7 +686,7 @@ export class ZosConnectServer {
     if (q >= 0 && op.parameters.some((p) => p.in === 'query')) return false;
     const service = this.registry.services.get(op.service);
     if (service === undefined) return false;
-    const call = new FastCall(this, req, res, m);
+    const call = new FastCall(this, req, out, m);
     try {
       this.admit(req);
     } catch (e) {
@@ -702,11 +721,9 @@ export class ZosConnectServer {
       this.fastError(call, e, {});
       return;
     }
-    const res = call.res;
     const length = String(Buffer.byteLength(payload));
-    if (result.conversation) res.writeHead(status, ['x-zosconnect-conversation-id', result.conversation.id, 'content-type', JSON_CONTENT_TYPE, 'content-length', length]);
-    else res.writeHead(status, ['content-type', JSON_CONTENT_TYPE, 'content-length', length]);
-    res.end(payload);
+    if (result.conversation) call.out.respond(status, ['x-zosconnect-conversation-id', result.conversation.id, 'content-type', JSON_CONTENT_TYPE, 'content-length', length], payload);
+    else call.out.respond(status, ['content-type', JSON_CONTENT_TYPE, 'content-length', length], payload);
     this.fastAnswered(call, status);
   }
 
@@ -719,8 +736,7 @@ export class ZosConnectServer {
     if (r.authenticate !== undefined) headers.push('www-authenticate', r.authenticate);
     if (r.allow !== undefined) headers.push('allow', r.allow);
     headers.push('content-type', JSON_CONTENT_TYPE, 'content-length', String(Buffer.byteLength(payload)));
-    call.res.writeHead(r.status, headers);
-    call.res.end(payload);
+    call.out.respond(r.status, headers, payload);
     this.fastAnswered(call, r.status);
   }
 
@@ -1072,13 +1088,22 @@ interface ServiceSink {
   fail(error: unknown): void;
 }
 
-/** One API call on the fast path: the raw request and response, the route, and when it started. */
+/** A node:http response as a fast-path sink: `writeHead` with the header list, then `end(body)`. */
+class NodeSink implements FastSink {
+  constructor(private readonly res: ServerResponse) {}
+  respond(status: number, headers: readonly string[], body: string): void {
+    this.res.writeHead(status, headers as string[]);
+    this.res.end(body);
+  }
+}
+
+/** One API call on the fast path: the request, where its answer goes, the route, and when it started. */
 class FastCall implements ServiceSink {
   readonly started = performance.now();
   constructor(
     private readonly server: ZosConnectServer,
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
+    readonly req: FastRequest,
+    readonly out: FastSink,
     readonly match: RouteMatch,
   ) {}
 

@@ -128,6 +128,10 @@ export class ManualTimers implements Timers {
   clearTimeout(handle: unknown): void {
     this.pending.delete(handle as number);
   }
+  /** Timers armed and not yet fired or cleared. */
+  get size(): number {
+    return this.pending.size;
+  }
   /** Timers armed with exactly `ms`. */
   armed(ms: number): number {
     return [...this.pending.values()].filter((p) => p.at - this.now === ms).length;
