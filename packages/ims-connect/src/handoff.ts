@@ -36,6 +36,9 @@ export function acceptImsConnectHandoffs(server: ImsConnectServer, options: ImsC
   });
   return acceptHandoffs(router, {
     filter: (m) => server.hasPort(m.port),
+    // Paused and not reading, like the sockets IMS Connect accepts itself (pauseOnConnect), so
+    // handed-off connections take the direct read path too.
+    pauseOnCreate: true,
     ...(options.channel ? { channel: options.channel } : {}),
   });
 }

@@ -169,6 +169,13 @@ export interface AcceptHandoffsOptions {
   readonly filter?: (m: HandoffMessage) => boolean;
   /** The IPC endpoint; default `process`. */
   readonly channel?: IpcEndpoint;
+  /**
+   * Create each socket paused and not reading, as `pauseOnConnect` does for a server's own accepted
+   * sockets (default false: reading starts at once, as for a `net.Server` without it). The server
+   * must resume it; until then its bytes wait in the kernel, so it can still switch to Node's
+   * `onread` buffer (the direct read path of IMS Connect and of the proxy).
+   */
+  readonly pauseOnCreate?: boolean;
 }
 
 /**
@@ -186,7 +193,7 @@ export function acceptHandoffs(server: Server, options: AcceptHandoffsOptions = 
       return;
     }
     const allowHalfOpen = (server as unknown as { allowHalfOpen?: boolean }).allowHalfOpen ?? false;
-    const socket = isNetSocket(handle) ? handle : new NetSocket({ handle, readable: true, writable: true, allowHalfOpen } as ConstructorParameters<typeof NetSocket>[0]);
+    const socket = isNetSocket(handle) ? handle : new NetSocket({ handle, readable: true, writable: true, allowHalfOpen, pauseOnCreate: options.pauseOnCreate === true } as ConstructorParameters<typeof NetSocket>[0]);
     socket.setNoDelay(true);
     socket.once('close', () => report(channel, { type: 'imsplex:handoff:closed', id: m.id, owner: m.owner, dvipa: m.dvipa, port: m.port, xcf: m.xcf }));
     server.emit('connection', socket);
