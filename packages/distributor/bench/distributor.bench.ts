@@ -6,13 +6,13 @@
  * Every box is its own process: two echo targets, the distributor (the package bin), HAProxy, and
  * the load generator (bench/loadgen.ts). This process only orchestrates and routes handoffs (as
  * the stack supervisor would). Each case runs for a bounded time (warm-up + CASE_SECONDS), and
- * BENCH_REPEATS times (default 3) interleaved across planes; the table shows medians. The CPU column
+ * BENCH_REPEATS times (default 5) interleaved across planes; the table shows medians. The CPU column
  * is utime+stime of the process in the middle (distributor or HAProxy, /proc/<pid>/stat) over the
  * measured window divided by the round trips: steadier than throughput on a shared machine.
  * The 'proxy' row is the proxy data plane as shipped (the native C I/O thread where it is built),
  * 'proxy (js)' the same distributor forced onto the JS direct path (IMSPLEX_SPLICE=direct), so the
  * native gain shows in the same run.
- * Environment: BENCH_SECONDS (3), BENCH_REPEATS (3), BENCH_CONNS ("1,8,64"), BENCH_PLANES (e.g.
+ * Environment: BENCH_SECONDS (3), BENCH_REPEATS (5), BENCH_CONNS ("1,8,64"), BENCH_PLANES (e.g.
  * "proxy,proxy-js"; the baseline and direct always run), BENCH_STREAM=1 (adds the proxy data
  * plane's stream path, IMSPLEX_SPLICE=stream, as 'proxy-stream': the A of an A/B).
  * Prints a table and one `@@bench {json}` line per row.
@@ -32,7 +32,9 @@ const SIZE = 64;
 const CONNS = (process.env.BENCH_CONNS ?? '1,8,64').split(',').map(Number);
 /** Data planes to run (comma list of direct, haproxy, proxy, handoff); all by default. */
 const PLANES = process.env.BENCH_PLANES?.split(',') ?? null;
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+// 5 by default: at 1 connection a round trip is one scheduling chain through three processes on
+// two cores, and single 3-second runs of the same plane vary by ±15%.
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const SYS1 = '127.0.1.1';
 const SYS2 = '127.0.1.2';
 const VIPA = '127.0.0.100';
