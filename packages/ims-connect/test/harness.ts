@@ -2,7 +2,9 @@
 import { connect as netConnect } from 'node:net';
 import { duplexPair, type Duplex } from 'node:stream';
 import { ReplyFrameReader } from '@imsplex/codec';
+import type { TestImsSystem } from '@imsplex/ims';
 import { pino } from 'pino';
+import { expect, vi } from 'vitest';
 import { ImsConnectServer, type ImsConnectOptions, type ServerDeps } from '../src/index.js';
 import { FakeIms } from './fake-ims.js';
 
@@ -101,6 +103,25 @@ export interface Harness {
 }
 
 export const PORT = 0;
+
+/**
+ * A started IMS Connect `HWS1` (one port, any free) whose datastore `IMS1` is the OTMA link of a
+ * real in-process IMS engine, resolved once that datastore is ACTIVE.
+ */
+export async function serverOnTestIms(ims: TestImsSystem, timeout: number): Promise<ImsConnectServer> {
+  const server = new ImsConnectServer(
+    {
+      id: 'HWS1',
+      ports: [{ id: 0 }],
+      datastores: [{ id: 'IMS1', group: ims.group, member: 'HWS1', tmember: ims.member, address: { host: ims.link.host, port: ims.link.port } }],
+      timeout,
+    },
+    { logger: silent },
+  );
+  await server.start();
+  await vi.waitFor(() => expect(server.health().datastores[0]!.status).toBe('ACTIVE'), { timeout: 5000 });
+  return server;
+}
 
 export async function harness(extra: Partial<ImsConnectOptions> = {}, deps: ServerDeps = {}, listen = false): Promise<Harness> {
   const ims = new FakeIms('IMS1');

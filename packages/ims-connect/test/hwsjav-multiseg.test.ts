@@ -6,12 +6,12 @@
  * what GU/GN returned. A bad chained control section gets the HWSJAVA0 error reply (RC 4, reason 20).
  */
 import { duplexPair } from 'node:stream';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CP037 } from '@imsplex/codec';
 import { ByteBuilder, toHex } from '@imsplex/codec/testing';
 import { startTestImsSystem, type Program, type TestImsSystem } from '@imsplex/ims';
-import { ImsConnectServer } from '../src/index.js';
-import { RawClient, harness, silent, type Harness } from './harness.js';
+import { type ImsConnectServer } from '../src/index.js';
+import { RawClient, harness, serverOnTestIms, silent, type Harness } from './harness.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Naive frame builders (spec §11; imsplex layout of the state data after the server state)
@@ -238,17 +238,7 @@ describe('HWSJAVA0 chained input through the real IMS engine (OTMA link)', () =>
 
   beforeAll(async () => {
     ims = await startTestImsSystem({ logger: silent as never, programs: new Map([['MSEGPGM', report]]) });
-    server = new ImsConnectServer(
-      {
-        id: 'HWS1',
-        ports: [{ id: 0 }],
-        datastores: [{ id: 'IMS1', group: ims.group, member: 'HWS1', tmember: ims.member, address: { host: ims.link.host, port: ims.link.port } }],
-        timeout: 10000,
-      },
-      { logger: silent },
-    );
-    await server.start();
-    await vi.waitFor(() => expect(server.health().datastores[0]!.status).toBe('ACTIVE'), { timeout: 5000 });
+    server = await serverOnTestIms(ims, 10000);
   });
   afterAll(async () => {
     await server?.close();

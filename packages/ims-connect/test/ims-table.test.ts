@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CP037, buildRequest, decodeReply, encodeRequest, type BuildRequestOptions, type ImsReply } from '@imsplex/codec';
 import { startTestImsSystem, type TestImsSystem } from '@imsplex/ims';
-import { ImsConnectServer } from '../src/index.js';
-import { RawClient, silent } from './harness.js';
+import { type ImsConnectServer } from '../src/index.js';
+import { RawClient, serverOnTestIms, silent } from './harness.js';
 import { duplexPair } from 'node:stream';
 
 let ims: TestImsSystem;
@@ -16,17 +16,7 @@ let n = 0;
 
 beforeAll(async () => {
   ims = await startTestImsSystem({ logger: silent as never });
-  server = new ImsConnectServer(
-    {
-      id: 'HWS1',
-      ports: [{ id: 0 }],
-      datastores: [{ id: 'IMS1', group: ims.group, member: 'HWS1', tmember: ims.member, address: { host: ims.link.host, port: ims.link.port } }],
-      timeout: 5000,
-    },
-    { logger: silent },
-  );
-  await server.start();
-  await vi.waitFor(() => expect(server.health().datastores[0]!.status).toBe('ACTIVE'), { timeout: 5000 });
+  server = await serverOnTestIms(ims, 5000);
 });
 
 afterAll(async () => {
